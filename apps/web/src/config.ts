@@ -1,0 +1,121 @@
+import { createHmac, randomBytes } from "node:crypto";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { ApiConfig } from "@ona/api";
+
+/**
+ * The server's configuration, read from the environment in this one place and validated.
+ * A bad value stops start-up with a message naming the variable and what it expects.
+ */
+const boolean = (name: string) =>
+  z
+    .enum(["true", "false", "1", "0", "yes", "no"], { error: `${name} must be true or false` })
+    .transform((value) => value === "true" || value === "1" || value === "yes");
+
+const EnvSchema = z.object({
+  PORT: z.coerce
+    .number({ error: "PORT must be a port number" })
+    .int("PORT must be a whole number")
+    .min(0, "PORT must be between 0 and 65535")
+    .max(65535, "PORT must be between 0 and 65535")
+    .default(3000),
+  HOST: z.string().min(1, "HOST must be an address to listen on").default("0.0.0.0"),
+  ONA_DATA_DIR: z.string().min(1, "ONA_DATA_DIR must be a folder path").optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres(ql)?:\/\/)/, "DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL)")
+    .optional(),
+  ONA_SECRET: z.string().min(32, "ONA_SECRET must be at least 32 characters (e.g. openssl rand -hex 32)").optional(),
+  ONA_PUBLIC_URL: z.url({ error: "ONA_PUBLIC_URL must be a URL like http://localhost:3000" }).optional(),
+  ONA_TRUSTED_ORIGINS: z.string().optional(),
+  ONA_TRUST_PROXY: boolean("ONA_TRUST_PROXY").default(false),
+  ONA_EMBEDDED_RUNNER: boolean("ONA_EMBEDDED_RUNNER").default(true),
+  ONA_RUNNER_URL: z.url({ error: "ONA_RUNNER_URL must be the runner's URL, like http://127.0.0.1:3001" }).optional(),
+  ONA_RUNNER_PORT: z.coerce.number({ error: "ONA_RUNNER_PORT must be a port number" }).int().min(0).max(65535).default(3001),
+  ONA_AUTH_FAILURE_LIMIT: z.coerce.number({ error: "ONA_AUTH_FAILURE_LIMIT must be a number" }).int().min(1).default(30),
+  ONA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce
+    .number({ error: "ONA_AUTH_FAILURE_WINDOW_SECONDS must be a number" })
+    .int()
+    .min(1)
+    .default(300),
+});
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  environmentsDir: string;
+  embeddedRunner: boolean;
+  runnerUrl: string | null;
+  runnerPort: number;
+  /** Shared between the web server and a separate runner process for exec calls. */
+  runnerSecret: string;
+  api: ApiConfig;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** The repository root, from the built file (apps/web/dist) or the source (apps/web/src). */
+export function repoRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
+}
+
+/** The server secret: configured, or generated once into the data folder (mode 0600). */
+function serverSecret(configured: string | undefined, dataDir: string): string {
+  if (configured) return configured;
+  const file = join(dataDir, "server-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  const secret = randomBytes(32).toString("hex");
+  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: "wx" });
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const values = parsed.data;
+  const root = repoRoot();
+  const dataDirSetting = values.ONA_DATA_DIR ?? ".ona-data";
+  const dataDir = isAbsolute(dataDirSetting) ? dataDirSetting : resolve(root, dataDirSetting);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw new ConfigError(`ONA_DATA_DIR: cannot create ${dataDir} (${(error as Error).message})`);
+  }
+  const databaseUrl = values.DATABASE_URL ?? `file:${join(dataDir, "ona.db")}`;
+  const secret = serverSecret(values.ONA_SECRET, dataDir);
+  const publicUrl = (values.ONA_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, "");
+  const trustedOrigins = [
+    `http://localhost:${values.PORT}`,
+    `http://127.0.0.1:${values.PORT}`,
+    ...(values.ONA_TRUSTED_ORIGINS?.split(",").map((origin) => origin.trim()).filter(Boolean) ?? []),
+  ];
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    dataDir,
+    databaseUrl,
+    environmentsDir: join(dataDir, "environments"),
+    embeddedRunner: values.ONA_EMBEDDED_RUNNER,
+    runnerUrl: values.ONA_RUNNER_URL ?? null,
+    runnerPort: values.ONA_RUNNER_PORT,
+    runnerSecret: createHmac("sha256", secret).update("ona runner exec").digest("hex"),
+    api: {
+      serverSecret: secret,
+      publicUrl,
+      trustedOrigins,
+      trustProxy: values.ONA_TRUST_PROXY,
+      authFailureLimit: values.ONA_AUTH_FAILURE_LIMIT,
+      authFailureWindowSeconds: values.ONA_AUTH_FAILURE_WINDOW_SECONDS,
+    },
+  };
+}

@@ -1,0 +1,68 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toNodeHandler } from "better-auth/node";
+import type { Database } from "@ona/db";
+import type { RunnerClient } from "@ona/runner";
+import { createAuth, type Auth } from "./auth";
+import { createContextFactory } from "./context";
+import { consoleLogger, type ApiConfig, type Clock, type Logger, type ServiceDeps } from "./deps";
+import { createApiListener } from "./http";
+import { createAuthFailureLimiter } from "./services/auth-failure-limiter";
+
+export interface OnaApiOptions {
+  database: Database;
+  config: ApiConfig;
+  runner: RunnerClient;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface OnaApi {
+  deps: ServiceDeps;
+  auth: Auth;
+  /** Serves /api/trpc/* and /api/health; resolves false for anything else. */
+  handleApi(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
+  /** better-auth's own routes under /api/auth/* as a node handler (tests and tools). */
+  handleAuth(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Wires the API's parts together; the web server and the tests both start it this way. */
+export async function createOnaApi(options: OnaApiOptions): Promise<OnaApi> {
+  const { database, config } = options;
+  const deps: ServiceDeps = {
+    db: database.db,
+    provider: database.provider,
+    clock: options.clock ?? (() => new Date()),
+    config,
+    logger: options.logger ?? consoleLogger,
+  };
+  const auth = createAuth(database.db, database.provider, config);
+  const limiter = await createAuthFailureLimiter({
+    provider: database.provider,
+    databaseUrl: database.url,
+    points: config.authFailureLimit,
+    durationSeconds: config.authFailureWindowSeconds,
+  });
+  const createContext = createContextFactory({ deps, services: { runner: options.runner }, auth, limiter });
+  const handleApi = createApiListener({
+    createContext,
+    checkDatabase: async () => {
+      await database.db.$queryRawUnsafe("SELECT 1");
+    },
+    onInternalError: (path, error) => {
+      const cause = error.cause;
+      deps.logger.error("internal error", {
+        path,
+        error: cause instanceof Error ? `${cause.name}: ${cause.message}` : error.message,
+      });
+    },
+  });
+  const authNodeHandler = toNodeHandler(auth);
+  return {
+    deps,
+    auth,
+    handleApi,
+    handleAuth: (req, res) => authNodeHandler(req, res),
+    close: () => limiter.close(),
+  };
+}

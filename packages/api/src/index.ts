@@ -1,0 +1,15 @@
+export { appRouter } from "./root";
+export type { AppRouter, RouterInputs, RouterOutputs } from "./root";
+export { createOnaApi } from "./app";
+export type { OnaApi, OnaApiOptions } from "./app";
+export type { ApiConfig, Clock, Logger, ServiceDeps, Actor, RequestInfo } from "./deps";
+export { consoleLogger, SYSTEM_ACTOR, NO_REQUEST } from "./deps";
+export { ServiceError } from "./errors";
+export { createAuth, MIN_PASSWORD_LENGTH } from "./auth";
+export type { Auth } from "./auth";
+export type { Meta } from "./trpc";
+export { createToken, revokeToken, hashToken, LAST_USED_WRITE_INTERVAL_MS } from "./services/tokens";
+export { writeAudit, listAuditLog } from "./services/audit";
+export { createUserWithPassword, listUsers, findUserByEmail } from "./services/users";
+export { adminCreateToken, adminRevokeToken } from "./services/admin";
+export { toEnvironment } from "./services/environments";

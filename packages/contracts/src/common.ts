@@ -1,0 +1,30 @@
+import { z } from "zod";
+
+/** Ids are opaque strings; validated for length so garbage never reaches a query. */
+export const Id = z.string().trim().min(1, "an id is required").max(64, "an id is at most 64 characters");
+export type Id = z.infer<typeof Id>;
+
+/** Timestamps travel as ISO-8601 strings in UTC, like protobuf-JSON. */
+export const Timestamp = z.iso.datetime({ offset: true });
+export type Timestamp = z.infer<typeof Timestamp>;
+
+export const DEFAULT_PAGE_SIZE = 25;
+export const MAX_PAGE_SIZE = 100;
+
+export const PageSize = z
+  .number()
+  .int("pageSize must be a whole number")
+  .min(1, "pageSize must be at least 1")
+  .max(MAX_PAGE_SIZE, `pageSize must be at most ${MAX_PAGE_SIZE}`);
+
+/** Cursor pagination: an opaque nextToken from the previous page. */
+export const PageRequest = z.object({
+  pageSize: PageSize.optional(),
+  nextToken: z.string().max(200, "nextToken is not one this server issued").optional(),
+});
+export type PageRequest = z.infer<typeof PageRequest>;
+
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextToken: z.string().nullable() });
+}
+export type Page<T> = { items: T[]; nextToken: string | null };

@@ -1,0 +1,51 @@
+import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
+import { PrismaPg } from "@prisma/adapter-pg";
+import { PrismaClient as SqliteClient } from "./generated/sqlite/client";
+import { PrismaClient as PostgresClient } from "./generated/postgresql/client";
+
+/**
+ * The services are typed against the SQLite client; the PostgreSQL client has the same models
+ * and row types (checked at compile time in client-types-check.ts) and accepts a superset of
+ * the inputs, so it is cast to this type once, here.
+ */
+export type Db = SqliteClient;
+export type DatabaseProvider = "sqlite" | "postgresql";
+
+export interface Database {
+  db: Db;
+  provider: DatabaseProvider;
+  url: string;
+  close(): Promise<void>;
+}
+
+export function providerOf(url: string): DatabaseProvider {
+  if (url.startsWith("file:")) return "sqlite";
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return "postgresql";
+  throw new Error(
+    `DATABASE_URL must start with file: (SQLite) or postgresql:// (PostgreSQL); got "${url.split(":")[0]}:…"`,
+  );
+}
+
+/** `file:./x.db` or `file:/abs/x.db` → the path better-sqlite3 opens. */
+export function sqlitePathOf(url: string): string {
+  return url.replace(/^file:(\/\/)?/, "").replace(/\?.*$/, "");
+}
+
+/** How long a SQLite writer waits for another to finish before giving up. */
+export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+export async function openDatabase(url: string): Promise<Database> {
+  const provider = providerOf(url);
+  if (provider === "sqlite") {
+    const adapter = new PrismaBetterSqlite3({ url: sqlitePathOf(url), timeout: SQLITE_BUSY_TIMEOUT_MS });
+    const db = new SqliteClient({ adapter });
+    // WAL lets readers work while a writer commits; foreign keys make cascades real.
+    await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
+    await db.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+    await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
+    return { db, provider, url, close: () => db.$disconnect() };
+  }
+  const adapter = new PrismaPg({ connectionString: url, max: 10 });
+  const db = new PostgresClient({ adapter }) as unknown as Db;
+  return { db, provider, url, close: () => db.$disconnect() };
+}
