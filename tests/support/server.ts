@@ -24,6 +24,10 @@ export interface TestServer {
   dataDir: string;
   /** Every line the server logged, for the no-secret-in-logs checks. */
   logs: LogLine[];
+  /** Every SQL statement sent so far (clear it with `queries.length = 0`). */
+  queries: string[];
+  /** The database URL (a SQLite file or a PostgreSQL database). */
+  databaseUrl: string;
   close(): Promise<void>;
 }
 
@@ -39,7 +43,8 @@ export interface TestServerOptions {
  */
 export async function startTestServer(options: TestServerOptions): Promise<TestServer> {
   const fresh = await options.databases.fresh();
-  const database = await openDatabase(fresh.url);
+  const queries: string[] = [];
+  const database = await openDatabase(fresh.url, { onQuery: (sql) => queries.push(sql) });
   const clock = createTestClock();
   const logs: LogLine[] = [];
   const logger: Logger = {
@@ -103,6 +108,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
     runner,
     dataDir,
     logs,
+    queries,
+    databaseUrl: fresh.url,
     async close() {
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
       server?.closeAllConnections();

@@ -34,11 +34,28 @@ export function sqlitePathOf(url: string): string {
 /** How long a SQLite writer waits for another to finish before giving up. */
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
-export async function openDatabase(url: string): Promise<Database> {
+export interface OpenDatabaseOptions {
+  /** Called with every SQL statement the client sends (tests count queries with it). */
+  onQuery?: (sql: string) => void;
+}
+
+/** Prisma emits query events only when asked to at construction. */
+function queryLogging(options: OpenDatabaseOptions) {
+  return options.onQuery ? { log: [{ emit: "event" as const, level: "query" as const }] } : {};
+}
+
+function subscribe(db: { $on(event: "query", listener: (event: { query: string }) => void): void }, options: OpenDatabaseOptions) {
+  const onQuery = options.onQuery;
+  if (onQuery) db.$on("query", (event) => onQuery(event.query));
+}
+
+export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {
   const provider = providerOf(url);
   if (provider === "sqlite") {
     const adapter = new PrismaBetterSqlite3({ url: sqlitePathOf(url), timeout: SQLITE_BUSY_TIMEOUT_MS });
-    const db = new SqliteClient({ adapter });
+    const client = new SqliteClient({ adapter, ...queryLogging(options) });
+    subscribe(client as unknown as Parameters<typeof subscribe>[0], options);
+    const db = client as unknown as Db;
     // WAL lets readers work while a writer commits; foreign keys make cascades real.
     await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await db.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
@@ -46,6 +63,8 @@ export async function openDatabase(url: string): Promise<Database> {
     return { db, provider, url, close: () => db.$disconnect() };
   }
   const adapter = new PrismaPg({ connectionString: url, max: 10 });
-  const db = new PostgresClient({ adapter }) as unknown as Db;
+  const client = new PostgresClient({ adapter, ...queryLogging(options) });
+  subscribe(client as unknown as Parameters<typeof subscribe>[0], options);
+  const db = client as unknown as Db;
   return { db, provider, url, close: () => db.$disconnect() };
 }

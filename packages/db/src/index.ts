@@ -1,4 +1,5 @@
 export { openDatabase, providerOf, sqlitePathOf, SQLITE_BUSY_TIMEOUT_MS } from "./client";
+export type { OpenDatabaseOptions } from "./client";
 export type { Db, Database, DatabaseProvider } from "./client";
 export { migrate } from "./migrate";
 export type { MigrateResult } from "./migrate";
