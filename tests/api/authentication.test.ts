@@ -1,4 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { tokenFromRandomBytes } from "@ona/contracts";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { rawRequest } from "../support/raw-http";
@@ -36,8 +38,7 @@ describe(`bearer authentication (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =>
     const result = await query(server.url, "identity.whoami", undefined, { token: tampered });
     expect(result.status).toBe(401);
     expect(result.headers.get("www-authenticate")).toBe('Bearer realm="ona", error="invalid_token"');
-    const reads = server.queries.filter((sql) => !/^\s*INSERT/i.test(sql) && !/BEGIN|COMMIT|RELEASE|SAVEPOINT/i.test(sql));
-    expect(reads).toEqual([]);
+    expect(server.queries).toEqual([]);
     expect(result.text).not.toContain(tampered);
   });
 
@@ -138,7 +139,8 @@ describe("audit log", () => {
   });
 
   it("records a bad token attempt, and a not-found attempt as failed", async () => {
-    await query(server.url, "identity.whoami", undefined, { token: "ona_pat_" + "B".repeat(32) + "000000" });
+    const neverIssued = tokenFromRandomBytes(randomBytes(64)) ?? "";
+    expect((await query(server.url, "identity.whoami", undefined, { token: neverIssued })).status).toBe(401);
     const { secret } = await createToken(server.url, member);
     const missing = await mutate(server.url, "token.revoke", { id: "does-not-exist" }, { token: secret });
     expect(missing.status).toBe(404);

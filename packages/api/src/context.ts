@@ -110,6 +110,16 @@ async function authenticateBearer(
     );
   }
   const result = await authenticateToken(deps, match[1]);
+  if (!result.ok && result.reason === "malformed") {
+    // Caught by the format and checksum check: no lookup and no audit row, so garbage costs the
+    // database nothing; the failure still counts against the address and is logged.
+    await limiter.recordFailure(address);
+    deps.logger.warn("refused a malformed token", { ip: request.ip, userAgent: request.userAgent });
+    return {
+      kind: "refused",
+      error: new ServiceError("UNAUTHENTICATED", describeTokenFailure(result), { challenge: "invalid_token" }),
+    };
+  }
   if (!result.ok) {
     const actor: Actor = result.tokenId
       ? { userId: result.userId, principal: "user", tokenId: result.tokenId }

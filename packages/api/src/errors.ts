@@ -42,22 +42,30 @@ export const trpcCodeOf = {
   INTERNAL: "INTERNAL_SERVER_ERROR",
 } as const satisfies Record<ErrorCode, TRPC_ERROR_CODE_KEY>;
 
-/** For errors tRPC raises itself (bad JSON, unknown procedure, input validation). */
-const onaCodeOfTrpc: Partial<Record<TRPC_ERROR_CODE_KEY, ErrorCode>> = {
+/** For errors tRPC raises itself (bad JSON, unknown procedure, input validation, wrong media type). */
+const onaCodeOfTrpc = {
   PARSE_ERROR: "VALIDATION",
   BAD_REQUEST: "VALIDATION",
   UNPROCESSABLE_CONTENT: "VALIDATION",
-  NOT_FOUND: "NOT_FOUND",
   METHOD_NOT_SUPPORTED: "VALIDATION",
   PAYLOAD_TOO_LARGE: "VALIDATION",
+  UNSUPPORTED_MEDIA_TYPE: "VALIDATION",
+  PRECONDITION_REQUIRED: "FAILED_PRECONDITION",
+  PRECONDITION_FAILED: "FAILED_PRECONDITION",
+  NOT_FOUND: "NOT_FOUND",
   UNAUTHORIZED: "UNAUTHENTICATED",
+  PAYMENT_REQUIRED: "PERMISSION_DENIED",
   FORBIDDEN: "PERMISSION_DENIED",
   TOO_MANY_REQUESTS: "RATE_LIMITED",
   CONFLICT: "CONFLICT",
-  PRECONDITION_FAILED: "FAILED_PRECONDITION",
   TIMEOUT: "UNAVAILABLE",
+  CLIENT_CLOSED_REQUEST: "UNAVAILABLE",
   SERVICE_UNAVAILABLE: "UNAVAILABLE",
-};
+  BAD_GATEWAY: "UNAVAILABLE",
+  GATEWAY_TIMEOUT: "UNAVAILABLE",
+  NOT_IMPLEMENTED: "INTERNAL",
+  INTERNAL_SERVER_ERROR: "INTERNAL",
+} as const satisfies Record<TRPC_ERROR_CODE_KEY, ErrorCode>;
 
 export function toTrpcError(error: ServiceError): TRPCError {
   return new TRPCError({ code: trpcCodeOf[error.code], message: error.message, cause: error });
@@ -68,7 +76,7 @@ export function serviceErrorOf(error: TRPCError): ServiceError | undefined {
 }
 
 export function onaCodeOf(error: TRPCError): ErrorCode {
-  return serviceErrorOf(error)?.code ?? onaCodeOfTrpc[error.code] ?? "INTERNAL";
+  return serviceErrorOf(error)?.code ?? onaCodeOfTrpc[error.code];
 }
 
 export { httpStatusOf };

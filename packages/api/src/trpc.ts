@@ -50,7 +50,8 @@ const t = initTRPC
       else if (issues && !service) message = `invalid input: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join("; ")}`;
       const data: ErrorData & { code: string; path?: string } = {
         code: shape.data.code,
-        httpStatus: httpStatusOf[onaCode],
+        // Our own errors take the status of their code; tRPC's own (405, 413, 415 …) keep theirs.
+        httpStatus: service || onaCode === "INTERNAL" ? httpStatusOf[onaCode] : shape.data.httpStatus,
         onaCode,
         ...(shape.data.path ? { path: shape.data.path } : {}),
         ...(issues ? { issues } : {}),
