@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "@ona/api";
+import { listProcedures } from "@ona/api";
 import type { Environment } from "@ona/contracts";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type CallResult, type Credentials } from "../support/client";
@@ -108,10 +108,7 @@ async function inputFor(path: string): Promise<unknown> {
   }
 }
 
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { type: string } }>).map(([path, p]) => ({
-  path,
-  type: p._def.type,
-}));
+const procedures = listProcedures();
 
 describe(`access matrix (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
   it("has a row for every procedure and no row for a procedure that does not exist", () => {

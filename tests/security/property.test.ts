@@ -1,7 +1,6 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ZodType } from "zod";
-import { appRouter } from "@ona/api";
+import { listProcedures, type ProcedureInfo } from "@ona/api";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
@@ -13,16 +12,7 @@ import { startTestServer, type TestServer } from "../support/server";
  */
 const RUNS = Number(process.env.ONA_PROPERTY_RUNS ?? 1000);
 
-interface ProcedureDef {
-  type: "query" | "mutation";
-  inputs: ZodType[];
-}
-
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: ProcedureDef }>).map(([path, p]) => ({
-  path,
-  type: p._def.type,
-  schema: p._def.inputs[0],
-}));
+const procedures = listProcedures().map(({ path, type, input }) => ({ path, type, schema: input }));
 
 const hostileString = fc.oneof(
   fc.string({ maxLength: 40 }),
@@ -59,7 +49,7 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
   fc.dictionary(fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), { maxKeys: 3 }),
 );
 
-function inputArbitrary(schema: ZodType | undefined): fc.Arbitrary<unknown> {
+function inputArbitrary(schema: ProcedureInfo["input"]): fc.Arbitrary<unknown> {
   const shape = schema && "shape" in schema && typeof schema.shape === "object" && schema.shape ? Object.keys(schema.shape) : [];
   const shaped = fc.record(Object.fromEntries(shape.map((key) => [key, value])), { requiredKeys: [] });
   return fc.oneof({ arbitrary: shaped, weight: 4 }, { arbitrary: fc.anything({ maxDepth: 2, maxKeys: 4 }), weight: 1 }, { arbitrary: value, weight: 1 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import { createOnaApi, type ApiConfig, type Logger, type OnaApi } from "@ona/api";
 import { openDatabase, type Database } from "@ona/db";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import type { TestDatabases } from "@ona/db/testing";
 import { createLocalRunner, type LocalRunner } from "@ona/runner";
 import { createTestClock, type TestClock } from "./clock";
 

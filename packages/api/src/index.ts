@@ -1,4 +1,6 @@
 export { appRouter } from "./root";
+export { listProcedures } from "./procedures";
+export type { ProcedureInfo } from "./procedures";
 export type { AppRouter, RouterInputs, RouterOutputs } from "./root";
 export { createOnaApi } from "./app";
 export type { OnaApi, OnaApiOptions } from "./app";

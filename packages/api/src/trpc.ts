@@ -1,4 +1,4 @@
-import { initTRPC, TRPCError } from "@trpc/server";
+import { initTRPC, type TRPCError } from "@trpc/server";
 import type { AuditSubjectType, ErrorData } from "@ona/contracts";
 import type { Context } from "./context";
 import { ServiceError, httpStatusOf, onaCodeOf, serviceErrorOf, toTrpcError } from "./errors";
