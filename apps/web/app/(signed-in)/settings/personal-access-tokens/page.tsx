@@ -1,11 +1,14 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
+import { TokensPage } from "@/components/tokens/tokens-page";
+import { LoadingState } from "@/components/ui/states";
 
 export const metadata: Metadata = { title: "Personal access tokens" };
 
 export default function PersonalAccessTokensPage() {
   return (
-    <main>
-      <h1 className="text-2xl font-semibold">Personal access tokens</h1>
-    </main>
+    <Suspense fallback={<LoadingState label="Loading your tokens…" />}>
+      <TokensPage />
+    </Suspense>
   );
 }
