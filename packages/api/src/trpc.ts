@@ -1,5 +1,5 @@
 import { initTRPC, type TRPCError } from "@trpc/server";
-import type { AuditSubjectType, ErrorData } from "@ona/contracts";
+import type { AuditAction, AuditSubjectType, ErrorData } from "@ona/contracts";
 import type { Context } from "./context";
 import { ServiceError, httpStatusOf, onaCodeOf, serviceErrorOf, toTrpcError } from "./errors";
 import { writeAudit } from "./services/audit";
@@ -17,7 +17,7 @@ export interface Meta {
   access: "public" | "read" | "write";
   sessionOnly?: boolean;
   adminOnly?: boolean;
-  audit?: { action: string; subjectType: AuditSubjectType };
+  audit?: { action: AuditAction; subjectType: AuditSubjectType };
 }
 
 interface ZodLikeIssue {

@@ -8,11 +8,22 @@ export type AuditOutcome = z.infer<typeof AuditOutcome>;
 export const AuditSubjectType = z.enum(["token", "environment", "user", "auth"]);
 export type AuditSubjectType = z.infer<typeof AuditSubjectType>;
 
-/** `resource.verb`, lowercase: `environment.create`, `token.revoke`, `auth.token` … */
-export const AuditAction = z
-  .string()
-  .trim()
-  .regex(/^[a-z][a-zA-Z]*(\.[a-z][a-zA-Z]*)+$/, "an action looks like environment.create");
+/** Every action the server writes to the audit log, as `resource.verb`. */
+export const AuditAction = z.enum(
+  [
+    "environment.create",
+    "environment.start",
+    "environment.stop",
+    "environment.delete",
+    "environment.exec",
+    "token.create",
+    "token.revoke",
+    "auth.token",
+    "user.create",
+  ],
+  { error: "unknown action: use one like environment.create or token.revoke" },
+);
+export type AuditAction = z.infer<typeof AuditAction>;
 
 export const AuditLogEntry = z.object({
   id: Id,
@@ -20,7 +31,7 @@ export const AuditLogEntry = z.object({
   actorId: Id.nullable(),
   actorPrincipal: Principal,
   tokenId: Id.nullable(),
-  action: z.string(),
+  action: AuditAction,
   subjectType: AuditSubjectType,
   subjectId: z.string().nullable(),
   outcome: AuditOutcome,

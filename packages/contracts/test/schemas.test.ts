@@ -92,6 +92,7 @@ describe("pagination and filters", () => {
   it("accepts audit actions shaped like resource.verb only", () => {
     expect(ListAuditLogInput.safeParse({ action: "environment.create" }).success).toBe(true);
     expect(ListAuditLogInput.safeParse({ action: "drop table" }).success).toBe(false);
+    expect(ListAuditLogInput.safeParse({ action: "environment.explode" }).success).toBe(false);
     expect(ListAuditLogInput.safeParse({ from: "yesterday" }).success).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useId, useState, type FormEvent } from "react";
-import { AuditOutcome, type AuditLogEntry, type ListAuditLogInput, type PersonalAccessToken } from "@ona/contracts";
+import { AuditAction, AuditOutcome, type AuditLogEntry, type ListAuditLogInput, type PersonalAccessToken } from "@ona/contracts";
 import { Badge, type BadgeTone } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { ListIcon } from "@/components/ui/icons";
@@ -15,18 +15,8 @@ import { useViewer, type Viewer } from "@/lib/viewer";
 
 const PAGE_SIZE = 25;
 
-/** The actions the server records, for the filter. */
-export const AUDIT_ACTIONS = [
-  "environment.create",
-  "environment.start",
-  "environment.stop",
-  "environment.delete",
-  "environment.exec",
-  "token.create",
-  "token.revoke",
-  "auth.token",
-  "user.create",
-] as const;
+/** The actions the server records, for the filter: the contract's list. */
+export const AUDIT_ACTIONS = AuditAction.options;
 
 const ALL_TOKEN_STATUSES = ["active", "expired", "revoked"] as const;
 
@@ -176,6 +166,11 @@ function FilterBar({ filters, tokens, isAdmin }: { filters: Filters; tokens: Per
   );
 }
 
+/** A filter from the URL goes into the query only when the contract accepts it. */
+function optional<K extends string, T>(key: K, parsed: { success: true; data: T } | { success: false }): Partial<Record<K, T>> {
+  return parsed.success ? ({ [key]: parsed.data } as Partial<Record<K, T>>) : {};
+}
+
 function AuditTable({ filters, ownTokens, viewer }: { filters: Filters; ownTokens: PersonalAccessToken[]; viewer: Viewer }) {
   const now = useNow();
   // Cursor pagination: the cursors of the pages before this one, to go back.
@@ -184,8 +179,8 @@ function AuditTable({ filters, ownTokens, viewer }: { filters: Filters; ownToken
   const input: ListAuditLogInput = {
     pageSize: PAGE_SIZE,
     ...(filters.tokenId ? { tokenId: filters.tokenId } : {}),
-    ...(filters.action ? { action: filters.action } : {}),
-    ...(AuditOutcome.safeParse(filters.outcome).success ? { outcome: AuditOutcome.parse(filters.outcome) } : {}),
+    ...optional("action", AuditAction.safeParse(filters.action)),
+    ...optional("outcome", AuditOutcome.safeParse(filters.outcome)),
     ...(filters.actorId ? { actorId: filters.actorId } : {}),
     ...(cursor ? { nextToken: cursor } : {}),
   };

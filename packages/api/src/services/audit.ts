@@ -1,4 +1,4 @@
-import type { AuditLogEntry, AuditOutcome, AuditSubjectType, ListAuditLogInput, Page, Principal } from "@ona/contracts";
+import type { AuditAction, AuditLogEntry, AuditOutcome, AuditSubjectType, ListAuditLogInput, Page, Principal } from "@ona/contracts";
 import type { AuditEntryRow } from "@ona/db";
 import type { Actor, RequestInfo, ServiceDeps } from "../deps";
 import { afterCursor, newestFirst, pageSizeOf, toPage } from "./pagination";
@@ -6,7 +6,7 @@ import type { Viewer } from "./viewer";
 
 export interface AuditEvent {
   actor: Actor;
-  action: string;
+  action: AuditAction;
   subjectType: AuditSubjectType;
   subjectId: string | null;
   outcome: AuditOutcome;
@@ -43,7 +43,7 @@ export function toAuditLogEntry(row: AuditEntryRow): AuditLogEntry {
     actorId: row.actorId,
     actorPrincipal: row.actorPrincipal as Principal,
     tokenId: row.tokenId,
-    action: row.action,
+    action: row.action as AuditAction,
     subjectType: row.subjectType as AuditSubjectType,
     subjectId: row.subjectId,
     outcome: row.outcome as AuditOutcome,
