@@ -1,0 +1,2 @@
+import { unitConfig } from "@ona/vitest-config";
+export default unitConfig();
