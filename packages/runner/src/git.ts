@@ -1,0 +1,100 @@
+import { isAcceptableBranch, parseContextUrl, redactUrl } from "./context-url";
+import type { EnvironmentLogWriter } from "./environment-log";
+import { StepAborted, StepFailure, type AbortReason } from "./errors";
+import { startProcess } from "./processes";
+import type { ProcessTracker } from "./processes";
+
+export interface CloneOptions {
+  contextUrl: string;
+  /** An empty or missing folder to clone into. */
+  destination: string;
+  env: NodeJS.ProcessEnv;
+  log: EnvironmentLogWriter;
+  tracker: ProcessTracker;
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** git resolves relative local paths against this folder. */
+  cwd: string;
+}
+
+/** What git said on stderr is kept up to this size for the failure message. */
+const STDERR_TAIL_BYTES = 16 * 1024;
+
+/**
+ * `git clone` of the context URL, run as argv (never through a shell), with `--` before the
+ * URL so that it cannot be read as an option, prompts switched off (a URL needing credentials
+ * fails instead of hanging), and the `ext::` transport refused (it runs arbitrary commands).
+ */
+export async function cloneRepository(options: CloneOptions): Promise<void> {
+  const { url, branch } = parseContextUrl(options.contextUrl);
+  if (branch !== null && !isAcceptableBranch(branch)) {
+    throw new StepFailure(`"${branch}" in the context URL is not a valid branch name`);
+  }
+  const argv = [
+    "git",
+    "-c",
+    "protocol.ext.allow=never",
+    "clone",
+    ...(branch === null ? [] : ["--branch", branch]),
+    "--",
+    url,
+    options.destination,
+  ];
+  const shown = redactUrl(url);
+  options.log.system(`cloning ${shown}${branch === null ? "" : ` (branch ${branch})`}`);
+  await options.log.flush();
+
+  const stdout = options.log.lines("stdout");
+  const stderr = options.log.lines("stderr");
+  let stderrTail = Buffer.alloc(0);
+  const started = startProcess({
+    argv,
+    cwd: options.cwd,
+    env: {
+      ...options.env,
+      GIT_TERMINAL_PROMPT: "0",
+      // ssh would ask about unknown host keys or passphrases on a terminal the runner has not got.
+      GIT_SSH_COMMAND: options.env.GIT_SSH_COMMAND ?? "ssh -o BatchMode=yes",
+    },
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    tracker: options.tracker,
+    onStdout: (chunk) => stdout.write(chunk),
+    onStderr: (chunk) => {
+      stderr.write(chunk);
+      stderrTail = Buffer.concat([stderrTail, chunk]);
+      if (stderrTail.length > STDERR_TAIL_BYTES) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL_BYTES);
+    },
+  });
+  const result = await started.result;
+  stdout.end();
+  stderr.end();
+
+  if (result.aborted) throw new StepAborted(abortReasonOf(options.signal));
+  if (result.spawnError !== null) {
+    throw new StepFailure(`git is not installed or cannot be run (${result.spawnError.message}); install git on the runner's machine`);
+  }
+  if (result.timedOut) {
+    throw new StepFailure(`cloning ${shown} did not finish within ${Math.round(options.timeoutMs / 1000)} s`);
+  }
+  if (result.exitCode !== 0) {
+    throw new StepFailure(`cloning ${shown} failed: ${gitReason(stderrTail.toString("utf8"), result.exitCode)}`);
+  }
+  options.log.system("clone finished");
+}
+
+/** git's own words: its fatal/error lines, else its last line. */
+export function gitReason(stderr: string, exitCode: number): string {
+  const lines = stderr
+    .split(/\r?\n|\r/)
+    .map((line) => line.trim())
+    .filter((line) => line !== "");
+  const errors = lines.filter((line) => /^(fatal|error):/i.test(line));
+  const chosen = errors.length > 0 ? errors : lines.slice(-1);
+  return chosen.length > 0 ? chosen.join("; ") : `git exited with code ${exitCode}`;
+}
+
+export function abortReasonOf(signal: AbortSignal): AbortReason {
+  const reason: unknown = signal.reason;
+  return reason === "lease-lost" || reason === "superseded" || reason === "runner-stopping" ? reason : "runner-stopping";
+}

@@ -1,0 +1,66 @@
+import type { EnvironmentPhase } from "@ona/contracts";
+import type { Prisma } from "@ona/db";
+
+export const Phase = {
+  UNSPECIFIED: "ENVIRONMENT_PHASE_UNSPECIFIED",
+  CREATING: "ENVIRONMENT_PHASE_CREATING",
+  STARTING: "ENVIRONMENT_PHASE_STARTING",
+  RUNNING: "ENVIRONMENT_PHASE_RUNNING",
+  UPDATING: "ENVIRONMENT_PHASE_UPDATING",
+  STOPPING: "ENVIRONMENT_PHASE_STOPPING",
+  STOPPED: "ENVIRONMENT_PHASE_STOPPED",
+  DELETING: "ENVIRONMENT_PHASE_DELETING",
+  DELETED: "ENVIRONMENT_PHASE_DELETED",
+} as const satisfies Record<string, EnvironmentPhase>;
+
+/** The phases in which the runner does work (runs processes, touches the folder). */
+export type WorkPhase = typeof Phase.CREATING | typeof Phase.STARTING | typeof Phase.STOPPING | typeof Phase.DELETING;
+
+/**
+ * The next thing to do for an environment, from its observed and desired phase:
+ * - `enter`: one phase change without work (e.g. RUNNING → STOPPING when a stop is wanted);
+ * - `work`: do the work of the phase it is in, then leave it (CREATING clones, STARTING runs
+ *   the setup, STOPPING ends processes, DELETING removes everything);
+ * - null: nothing to do (at the desired phase, or in a state the runner never leaves).
+ */
+export type PlannedStep = { kind: "enter"; to: EnvironmentPhase } | { kind: "work"; phase: WorkPhase };
+
+export function planStep(phase: string, desiredPhase: string): PlannedStep | null {
+  // A deletion, once begun, is always finished: the folder may already be half gone.
+  if (phase === Phase.DELETING) return { kind: "work", phase: Phase.DELETING };
+  if (phase === Phase.DELETED) return null;
+  // A stop in progress is finished before anything else, so that no process is left behind.
+  if (phase === Phase.STOPPING) return { kind: "work", phase: Phase.STOPPING };
+
+  switch (desiredPhase) {
+    case Phase.DELETED:
+      return { kind: "enter", to: Phase.DELETING };
+    case Phase.STOPPED:
+      return phase === Phase.STOPPED ? null : { kind: "enter", to: Phase.STOPPING };
+    case Phase.RUNNING:
+      if (phase === Phase.RUNNING) return null;
+      if (phase === Phase.CREATING) return { kind: "work", phase: Phase.CREATING };
+      if (phase === Phase.STARTING) return { kind: "work", phase: Phase.STARTING };
+      // STOPPED, and the phases this runner never writes (UNSPECIFIED, UPDATING): start it.
+      return { kind: "enter", to: Phase.STARTING };
+    default:
+      return null;
+  }
+}
+
+/**
+ * The environments not at their desired phase, as a Prisma filter (one clause per desired
+ * phase, so the (runnerId, phase, desiredPhase) index serves it). Shared by the reconciler
+ * and the silent-runner check so they agree on what "pending" means.
+ */
+export const notAtDesiredPhase = [
+  { desiredPhase: Phase.RUNNING, phase: { notIn: [Phase.RUNNING, Phase.DELETED] } },
+  { desiredPhase: Phase.STOPPED, phase: { notIn: [Phase.STOPPED, Phase.DELETED] } },
+  { desiredPhase: Phase.DELETED, phase: { not: Phase.DELETED } },
+] satisfies Prisma.EnvironmentWhereInput[];
+
+export const atDesiredPhase = [
+  { desiredPhase: Phase.RUNNING, phase: Phase.RUNNING },
+  { desiredPhase: Phase.STOPPED, phase: Phase.STOPPED },
+  { desiredPhase: Phase.DELETED, phase: Phase.DELETED },
+] satisfies Prisma.EnvironmentWhereInput[];
