@@ -34,6 +34,11 @@ const EnvSchema = z.object({
   ONA_EMBEDDED_RUNNER: boolean("ONA_EMBEDDED_RUNNER").default(true),
   ONA_RUNNER_URL: z.url({ error: "ONA_RUNNER_URL must be the runner's URL, like http://127.0.0.1:3001" }).optional(),
   ONA_RUNNER_PORT: z.coerce.number({ error: "ONA_RUNNER_PORT must be a port number" }).int().min(0).max(65535).default(3001),
+  ONA_RUNNER_LEASE_MS: z.coerce
+    .number({ error: "ONA_RUNNER_LEASE_MS must be a number of milliseconds" })
+    .int()
+    .min(500, "ONA_RUNNER_LEASE_MS must be at least 500")
+    .default(30_000),
   ONA_AUTH_FAILURE_LIMIT: z.coerce.number({ error: "ONA_AUTH_FAILURE_LIMIT must be a number" }).int().min(1).default(30),
   ONA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce
     .number({ error: "ONA_AUTH_FAILURE_WINDOW_SECONDS must be a number" })
@@ -51,6 +56,8 @@ export interface ServerConfig {
   embeddedRunner: boolean;
   runnerUrl: string | null;
   runnerPort: number;
+  /** How long a runner's claim on an environment lasts without renewal (a crashed runner's work waits this long). */
+  runnerLeaseMs: number;
   /** Shared between the web server and a separate runner process for exec calls. */
   runnerSecret: string;
   api: ApiConfig;
@@ -108,6 +115,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embeddedRunner: values.ONA_EMBEDDED_RUNNER,
     runnerUrl: values.ONA_RUNNER_URL ?? null,
     runnerPort: values.ONA_RUNNER_PORT,
+    runnerLeaseMs: values.ONA_RUNNER_LEASE_MS,
     runnerSecret: createHmac("sha256", secret).update("ona runner exec").digest("hex"),
     api: {
       serverSecret: secret,

@@ -14,7 +14,12 @@ async function main() {
   const config = loadConfig();
   await migrate(config.databaseUrl, { migrationsDir: migrationsDir() });
   const database = await openDatabase(config.databaseUrl);
-  const runner = createLocalRunner({ db: database.db, environmentsDir: config.environmentsDir, logger: consoleLogger });
+  const runner = createLocalRunner({
+      db: database.db,
+      environmentsDir: config.environmentsDir,
+      leaseMs: config.runnerLeaseMs,
+      logger: consoleLogger,
+    });
   await runner.start();
   const server = createServer(createRunnerHttpHandler(runner, { sharedSecret: config.runnerSecret }));
   server.listen(config.runnerPort, "127.0.0.1", () =>

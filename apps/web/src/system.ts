@@ -31,7 +31,12 @@ export async function startSystem(config: ServerConfig): Promise<OnaSystem> {
   let runner: LocalRunner | null = null;
   let runnerClient: RunnerClient;
   if (config.embeddedRunner) {
-    runner = createLocalRunner({ db: database.db, environmentsDir: config.environmentsDir, logger: consoleLogger });
+    runner = createLocalRunner({
+      db: database.db,
+      environmentsDir: config.environmentsDir,
+      leaseMs: config.runnerLeaseMs,
+      logger: consoleLogger,
+    });
     await runner.start();
     runnerClient = runner;
   } else {

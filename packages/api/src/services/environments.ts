@@ -13,7 +13,8 @@ import {
   type Page,
 } from "@ona/contracts";
 import type { EnvironmentClassRow, EnvironmentRow } from "@ona/db";
-import { DEFAULT_EXEC_TIMEOUT_SECONDS, type RunnerClient } from "@ona/runner";
+import { DEFAULT_EXEC_TIMEOUT_SECONDS, RunnerError, type RunnerClient, type RunnerErrorCode } from "@ona/runner";
+import type { ErrorCode } from "@ona/contracts";
 import type { ServiceDeps } from "../deps";
 import { ServiceError, notFound } from "../errors";
 import { afterCursor, newestFirst, pageSizeOf, toPage } from "./pagination";
@@ -235,9 +236,30 @@ export async function execInEnvironment(
       `environment ${input.id} is not running (phase ${row.phase.replace("ENVIRONMENT_PHASE_", "").toLowerCase()}): start it first`,
     );
   }
-  return runner.exec({
-    environmentId: row.id,
-    command: input.command,
-    timeoutSeconds: input.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS,
-  });
+  try {
+    return await runner.exec({
+      environmentId: row.id,
+      command: input.command,
+      timeoutSeconds: input.timeoutSeconds ?? DEFAULT_EXEC_TIMEOUT_SECONDS,
+    });
+  } catch (error) {
+    if (error instanceof RunnerError) throw new ServiceError(errorCodeOfRunner[error.code], runnerMessage(error));
+    throw error;
+  }
+}
+
+const errorCodeOfRunner = {
+  NOT_FOUND: "NOT_FOUND",
+  FAILED_PRECONDITION: "FAILED_PRECONDITION",
+  INVALID_ARGUMENT: "VALIDATION",
+  // The runner refusing the server is the operator's to fix, not the caller's.
+  UNAUTHENTICATED: "UNAVAILABLE",
+  UNAVAILABLE: "UNAVAILABLE",
+  INTERNAL: "INTERNAL",
+} as const satisfies Record<RunnerErrorCode, ErrorCode>;
+
+function runnerMessage(error: RunnerError): string {
+  return error.code === "UNAUTHENTICATED"
+    ? "the runner refused this server's credentials: give the web server and the runner the same ONA_SECRET"
+    : error.message;
 }
