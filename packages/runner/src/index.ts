@@ -1,7 +1,7 @@
 export * from "./client";
 export { createLocalRunner, defaultProcessId, DEFAULT_LEASE_MS, type LocalRunner, type LocalRunnerOptions } from "./local-runner";
 export { createRunnerHttpHandler, createRemoteRunnerClient, ExecRequestBody, type RunnerHttpOptions, type RemoteRunnerOptions } from "./http";
-export { markEnvironmentsOfSilentRunners, formatDuration, LOCAL_CLASSES, type MarkSilentRunnersOptions } from "./registry";
+export { markEnvironmentsOfSilentRunners, registerRunner, formatDuration, LOCAL_CLASSES, type MarkSilentRunnersOptions } from "./registry";
 export { RunnerError, type RunnerErrorCode } from "./errors";
 export { parseContextUrl, type CloneSource } from "./context-url";
 export { planStep, type PlannedStep } from "./phases";
