@@ -19,7 +19,8 @@ beforeAll(async () => {
   databases = await startTestDatabases();
   server = await startTestServer({ databases });
   repository = makeGitRepository();
-  slowRepository = makeGitRepository({ setup: "#!/bin/sh\necho slow setup\nsleep 3\n" });
+  // Its setup outlasts every wait in these tests, however slow the machine: it never gets to running here.
+  slowRepository = makeGitRepository({ setup: "#!/bin/sh\necho slow setup\nsleep 120\n" });
   const user = await signUp(server.url);
   readWrite = (await createToken(server.url, user, { accessLevel: "read-write" })).secret;
   readOnly = (await createToken(server.url, user, { accessLevel: "read-only" })).secret;
@@ -205,7 +206,7 @@ describe("ona environment stop / start / delete", () => {
   it("start --timeout: exit 6 when the environment does not run in time", async () => {
     const result = await cli.ona(["environment", "create", slowRepository.path, "--dont-wait"], asUser());
     const id = result.stdout.trim();
-    // Its setup takes 3 s: asking to start it (it is already meant to run) waits for that.
+    // Its setup takes minutes: asking to start it (it is already meant to run) waits for that.
     const start = await cli.ona(["environment", "start", id, "--timeout", "1s"], asUser());
     expect(start.code).toBe(6);
     expect(start.stderr).toMatch(new RegExp(`timed out after 1s waiting for environment ${id} to be running \\(it is (creating|starting)\\)`));
