@@ -1,0 +1,251 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExecOutput } from "@ona/contracts";
+import { openDatabase, type Database } from "@ona/db";
+import { startTestDatabases, type TestDatabase, type TestDatabases } from "@ona/db/testing";
+import { createToken, mutate, signUp, type Credentials } from "../support/client";
+import { makeRepository } from "../support/git";
+import { freePort, startProductionServer, type ProductionServer } from "../support/production-server";
+import { startRunnerProcess, type RunnerProcess } from "../support/runner-process";
+import {
+  CRASH_REPOSITORY_FILES,
+  DEFAULT_LEASE_MS,
+  WANTED_LEASE_ENV,
+  checkNothingOrphaned,
+  createThenKill,
+  describeStates,
+  environmentStates,
+  slowCloneFiles,
+  summarize,
+  waitForCloneInProgress,
+  waitForEveryEnvironmentToSettle,
+  type KillRecord,
+} from "./crash-harness";
+import { PHASE, environmentOf, seededRandom, tail, withDiagnostics } from "./helpers";
+
+const DB = process.env.ONA_TEST_DB ?? "sqlite";
+const KILLS = 20;
+const SECRET = "crash-test-secret-0123456789abcdef0123456789abcdef";
+/**
+ * After the last restart: a claim the last killed process held blocks for the runner's lease
+ * (30 s, not configurable yet), then the work itself; generous for a loaded two-core machine.
+ */
+const SETTLE_TIMEOUT_MS = DEFAULT_LEASE_MS + 150_000;
+
+let databases: TestDatabases;
+
+beforeAll(async () => {
+  databases = await startTestDatabases();
+});
+
+afterAll(async () => {
+  await databases?.stop();
+});
+
+/** Everything one or more processes printed, each under a header, for the failure report. */
+class Transcript {
+  private readonly parts: string[] = [];
+  add(header: string, output: string): void {
+    this.parts.push(`===== ${header} =====\n${tail(output, 60)}`);
+  }
+  text(): string {
+    return this.parts.join("\n");
+  }
+}
+
+interface Setup {
+  database: TestDatabase;
+  reader: Database;
+  dataDir: string;
+  repository: string;
+}
+
+async function setUp(prefix: string): Promise<Setup> {
+  const database = await databases.fresh();
+  return {
+    database,
+    reader: await openDatabase(database.url),
+    dataDir: mkdtempSync(join(tmpdir(), prefix)),
+    repository: makeRepository(CRASH_REPOSITORY_FILES),
+  };
+}
+
+async function tearDown(setup: Setup): Promise<void> {
+  await setup.reader.close();
+  await setup.database.drop();
+  rmSync(setup.dataDir, { recursive: true, force: true });
+  rmSync(setup.repository, { recursive: true, force: true });
+}
+
+async function signUpWithToken(url: string): Promise<Credentials> {
+  await signUp(url); // the admin
+  const user = await signUp(url);
+  return { token: (await createToken(url, user, { accessLevel: "read-write", description: "crash test" })).secret };
+}
+
+// The two run side by side: each spends most of its time waiting for processes to start.
+describe.concurrent(`crashes (${DB})`, () => {
+  it(`resumes every environment after the server is killed ${KILLS} times during creates`, async () => {
+    const started = Date.now();
+    const random = seededRandom("server kills");
+    const setup = await setUp("ona-crash-server-");
+    const transcript = new Transcript();
+    const port = await freePort();
+    const env = { ONA_SECRET: SECRET, ONA_AUTH_FAILURE_LIMIT: "100000", ...WANTED_LEASE_ENV };
+    const start = () => startProductionServer({ database: setup.database, dataDir: setup.dataDir, port, env });
+    let server: ProductionServer | null = null;
+    const kills: KillRecord[] = [];
+    const boots: number[] = [];
+    try {
+      await withDiagnostics(
+        async () => {
+          let current = await start();
+          server = current;
+          const credentials = await signUpWithToken(current.url);
+          const known: string[] = [];
+          for (let iteration = 0; iteration < KILLS; iteration++) {
+            const victim = current;
+            const kill = await createThenKill({
+              iteration,
+              url: victim.url,
+              credentials,
+              repository: setup.repository,
+              random,
+              known,
+              kill: () => victim.kill(),
+            });
+            kills.push(kill);
+            transcript.add(`server #${iteration} (killed ${kill.killAfterMs} ms after ${kill.sent.join(", ")}: ${kill.answers.join("; ")})`, victim.output());
+            server = null;
+            const bootStarted = Date.now();
+            current = await start();
+            boots.push(Date.now() - bootStarted);
+            server = current;
+          }
+
+          const settleStarted = Date.now();
+          const rows = await waitForEveryEnvironmentToSettle(setup.reader, SETTLE_TIMEOUT_MS);
+          const settleMs = Date.now() - settleStarted;
+          expect(rows.length).toBeGreaterThanOrEqual(known.length);
+          expect(rows.filter((row) => row.desiredPhase === PHASE.RUNNING).length).toBeGreaterThan(0);
+          checkNothingOrphaned(setup.dataDir, rows);
+          // Through the restarted server's embedded runner, a running environment works.
+          await execWorks(current.url, credentials, rows);
+          console.info(summarize(`server kills (${DB})`, kills, rows, Math.round((Date.now() - started) / 1000)));
+          console.info(`server kills (${DB}): restarts took ${boots.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; settling after the last took ${(settleMs / 1000).toFixed(1)} s`);
+        },
+        async () =>
+          `environments:\n${describeStates(await environmentStates(setup.reader))}\n\n${transcript.text()}\n` +
+          `===== the server now =====\n${tail((server as ProductionServer | null)?.output() ?? "(none)", 100)}`,
+      );
+    } finally {
+      await (server as ProductionServer | null)?.stop();
+      await tearDown(setup);
+    }
+  }, 1_200_000);
+
+  it(`resumes every environment after the runner process is killed ${KILLS} times during creates`, async () => {
+    const started = Date.now();
+    const random = seededRandom("runner kills");
+    const setup = await setUp("ona-crash-runner-");
+    const transcript = new Transcript();
+    const runnerPort = await freePort();
+    const startRunner = () =>
+      startRunnerProcess({ databaseUrl: setup.database.url, dataDir: setup.dataDir, secret: SECRET, port: runnerPort, env: WANTED_LEASE_ENV });
+    let server: ProductionServer | null = null;
+    let runner: RunnerProcess | null = null;
+    const kills: KillRecord[] = [];
+    const boots: number[] = [];
+    const extraRepositories: string[] = [];
+    try {
+      await withDiagnostics(
+        async () => {
+          // The runner first: it registers the environment classes that creates need.
+          let currentRunner = await startRunner();
+          runner = currentRunner;
+          const web = await startProductionServer({
+            database: setup.database,
+            dataDir: setup.dataDir,
+            env: {
+              ONA_SECRET: SECRET,
+              ONA_EMBEDDED_RUNNER: "false",
+              ONA_RUNNER_URL: `http://127.0.0.1:${runnerPort}`,
+              ONA_AUTH_FAILURE_LIMIT: "100000",
+            },
+          });
+          server = web;
+          const credentials = await signUpWithToken(web.url);
+
+          // Aimed, before the random ones: a kill while a clone is in progress, then a stop
+          // before any runner took the environment up again. The clone's temporary folder must
+          // not outlive it. (Not in `known`: a random delete later would hide what this checks.)
+          const slowRepository = makeRepository(slowCloneFiles());
+          extraRepositories.push(slowRepository);
+          const aimed = await mutate(web.url, "environment.create", { contextUrl: `file://${slowRepository}`, name: "killed-mid-clone" }, credentials);
+          expect(aimed.status, aimed.text).toBe(200);
+          const aimedId = environmentOf(aimed.data).id;
+          const clone = await waitForCloneInProgress(setup.dataDir, aimedId);
+          await currentRunner.kill();
+          transcript.add(`runner killed while ${aimedId} was cloning into ${clone}`, currentRunner.output());
+          const stopped = await mutate(web.url, "environment.stop", { id: aimedId }, credentials);
+          expect(stopped.status, stopped.text).toBe(200);
+          runner = null;
+          currentRunner = await startRunner();
+          runner = currentRunner;
+
+          const known: string[] = [];
+          for (let iteration = 0; iteration < KILLS; iteration++) {
+            const victim = currentRunner;
+            const kill = await createThenKill({
+              iteration,
+              url: web.url,
+              credentials,
+              repository: setup.repository,
+              random,
+              known,
+              kill: () => victim.kill(),
+            });
+            kills.push(kill);
+            transcript.add(`runner #${iteration} (killed ${kill.killAfterMs} ms after ${kill.sent.join(", ")}: ${kill.answers.join("; ")})`, victim.output());
+            runner = null;
+            const bootStarted = Date.now();
+            currentRunner = await startRunner();
+            boots.push(Date.now() - bootStarted);
+            runner = currentRunner;
+          }
+
+          const settleStarted = Date.now();
+          const rows = await waitForEveryEnvironmentToSettle(setup.reader, SETTLE_TIMEOUT_MS);
+          const settleMs = Date.now() - settleStarted;
+          expect(rows.length).toBeGreaterThanOrEqual(known.length);
+          expect(rows.filter((row) => row.desiredPhase === PHASE.RUNNING).length).toBeGreaterThan(0);
+          checkNothingOrphaned(setup.dataDir, rows);
+          // The web server reaches the restarted runner for exec.
+          await execWorks(web.url, credentials, rows);
+          console.info(summarize(`runner kills (${DB})`, kills, rows, Math.round((Date.now() - started) / 1000)));
+          console.info(`runner kills (${DB}): restarts took ${boots.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; settling after the last took ${(settleMs / 1000).toFixed(1)} s`);
+        },
+        async () =>
+          `environments:\n${describeStates(await environmentStates(setup.reader))}\n\n${transcript.text()}\n` +
+          `===== the runner now =====\n${tail((runner as RunnerProcess | null)?.output() ?? "(none)", 100)}\n` +
+          `===== the web server =====\n${tail((server as ProductionServer | null)?.output() ?? "(none)", 100)}`,
+      );
+    } finally {
+      await (runner as RunnerProcess | null)?.stop();
+      await (server as ProductionServer | null)?.stop();
+      await tearDown(setup);
+      for (const repository of extraRepositories) rmSync(repository, { recursive: true, force: true });
+    }
+  }, 1_200_000);
+});
+
+/** `environment exec` in one running environment sees the file its setup wrote. */
+async function execWorks(url: string, credentials: Credentials, rows: { id: string; phase: string }[]): Promise<void> {
+  const running = rows.find((row) => row.phase === PHASE.RUNNING);
+  if (running === undefined) throw new Error("no environment is running at the end");
+  const result = await mutate(url, "environment.exec", { id: running.id, command: ["cat", ".setup-ran"] }, credentials);
+  expect(result.status, result.text).toBe(200);
+  expect(result.data as ExecOutput).toMatchObject({ exitCode: 0, stdout: "ready\n" });
+}
