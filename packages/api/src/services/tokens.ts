@@ -13,7 +13,7 @@ import {
 } from "@ona/contracts";
 import type { PersonalAccessTokenRow, User } from "@ona/db";
 import type { ServiceDeps } from "../deps";
-import { ServiceError, notFound } from "../errors";
+import { notFound } from "../errors";
 import { afterCursor, newestFirst, pageSizeOf, toPage } from "./pagination";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -183,8 +183,4 @@ export function describeTokenFailure(failure: TokenAuthFailure): string {
     case "user-inactive":
       return "the account this token belongs to is deactivated";
   }
-}
-
-export function assertNever(value: never): never {
-  throw new ServiceError("INTERNAL", `unexpected value ${String(value)}`);
 }
