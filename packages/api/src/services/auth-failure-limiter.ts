@@ -35,13 +35,24 @@ export async function createAuthFailureLimiter(options: {
   } else {
     limiter = new RateLimiterMemory(common);
   }
+  // Addresses this process saw fail within the window → when they last failed. The shared store
+  // is read only for them: a request from a clean address costs no query, and an address that
+  // failed only on other servers is refused here from its first failure in this process on.
+  const recentFailures = new Map<string, number>();
+  const windowMs = options.durationSeconds * 1000;
   return {
     async retryAfter(address) {
+      if (pool !== null) {
+        const failedAt = recentFailures.get(address);
+        if (failedAt === undefined || Date.now() - failedAt > windowMs) return null;
+      }
       const state = await limiter.get(address);
       if (!state || state.consumedPoints < options.points) return null;
       return Math.max(1, Math.ceil(state.msBeforeNext / 1000));
     },
     async recordFailure(address) {
+      if (recentFailures.size >= 10_000) recentFailures.clear();
+      recentFailures.set(address, Date.now());
       try {
         await limiter.consume(address);
       } catch (rejection) {

@@ -29,12 +29,18 @@ export function decodeCursor(token: string): Cursor {
   });
 }
 
-/** The `where` fragment that continues after the cursor. */
+/**
+ * The `where` fragment that continues after the cursor: (createdAt, id) < (cursor). Written as
+ * `createdAt <= c AND (createdAt < c OR id < i)` rather than `createdAt < c OR (createdAt = c AND
+ * id < i)`: the same rows, but the leading range lets SQLite and PostgreSQL start the index scan
+ * at the cursor instead of walking every newer row, so a deep page costs what page 1 costs.
+ */
 export function afterCursor(nextToken: string | undefined) {
   if (!nextToken) return {};
   const cursor = decodeCursor(nextToken);
   return {
-    OR: [{ createdAt: { lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { lt: cursor.id } }],
+    createdAt: { lte: cursor.createdAt },
+    OR: [{ createdAt: { lt: cursor.createdAt } }, { id: { lt: cursor.id } }],
   };
 }
 

@@ -131,6 +131,64 @@ export type TokenAuthResult =
   | { ok: true; token: PersonalAccessTokenRow; user: User }
   | ({ ok: false } & TokenAuthFailure);
 
+/** The token row and its user's row, as one JOIN. */
+interface TokenWithUserRow extends PersonalAccessTokenRow {
+  u_id: string;
+  u_name: string;
+  u_email: string;
+  u_emailVerified: boolean;
+  u_image: string | null;
+  u_role: string;
+  u_active: boolean;
+  u_createdAt: Date;
+  u_updatedAt: Date;
+}
+
+/**
+ * The token with this hash and its user in one indexed read (the unique index on tokenHash, then
+ * the user's primary key, in one statement). Prisma's `include` would send a second query for the
+ * user, and its JOIN strategy (relationJoins) does not exist for SQLite. The SQL is the same on
+ * both providers; Prisma types the columns (dates, booleans) from the schema on each.
+ */
+async function findTokenWithUser(db: ServiceDeps["db"], tokenHash: string): Promise<{ token: PersonalAccessTokenRow; user: User } | null> {
+  const rows = await db.$queryRaw<TokenWithUserRow[]>`
+    SELECT t."id", t."userId", t."description", t."accessLevel", t."tokenHash", t."hint", t."createdAt", t."expiresAt",
+           t."lastUsedAt", t."lastUsedIp", t."revokedAt",
+           u."id" AS "u_id", u."name" AS "u_name", u."email" AS "u_email", u."emailVerified" AS "u_emailVerified",
+           u."image" AS "u_image", u."role" AS "u_role", u."active" AS "u_active", u."createdAt" AS "u_createdAt",
+           u."updatedAt" AS "u_updatedAt"
+    FROM "personal_access_token" t JOIN "user" u ON u."id" = t."userId"
+    WHERE t."tokenHash" = ${tokenHash}`;
+  const row = rows[0];
+  if (!row) return null;
+  return {
+    token: {
+      id: row.id,
+      userId: row.userId,
+      description: row.description,
+      accessLevel: row.accessLevel,
+      tokenHash: row.tokenHash,
+      hint: row.hint,
+      createdAt: row.createdAt,
+      expiresAt: row.expiresAt,
+      lastUsedAt: row.lastUsedAt,
+      lastUsedIp: row.lastUsedIp,
+      revokedAt: row.revokedAt,
+    },
+    user: {
+      id: row.u_id,
+      name: row.u_name,
+      email: row.u_email,
+      emailVerified: row.u_emailVerified,
+      image: row.u_image,
+      role: row.u_role,
+      active: row.u_active,
+      createdAt: row.u_createdAt,
+      updatedAt: row.u_updatedAt,
+    },
+  };
+}
+
 /**
  * Checks a presented token in the documented order: format and checksum (no database) →
  * hash lookup (one indexed read) → revoked / expired → user active. The caller checks access.
@@ -141,17 +199,21 @@ export async function authenticateToken(
 ): Promise<TokenAuthResult> {
   if (!checkTokenFormat(presented).ok) return { ok: false, reason: "malformed", tokenId: null };
   const hash = hashToken(deps.config.serverSecret, presented);
-  const row = await deps.db.personalAccessToken.findUnique({ where: { tokenHash: hash }, include: { user: true } });
-  if (!row || !timingSafeEqual(Buffer.from(row.tokenHash, "hex"), Buffer.from(hash, "hex"))) {
+  const row = await findTokenWithUser(deps.db, hash);
+  if (!row || !timingSafeEqual(Buffer.from(row.token.tokenHash, "hex"), Buffer.from(hash, "hex"))) {
     return { ok: false, reason: "unknown", tokenId: null };
   }
-  const { user, ...token } = row;
+  const { user, token } = row;
   const now = deps.clock();
   if (token.revokedAt) return { ok: false, reason: "revoked", tokenId: token.id, userId: user.id };
   if (token.expiresAt.getTime() <= now.getTime()) return { ok: false, reason: "expired", tokenId: token.id, userId: user.id };
   if (!user.active) return { ok: false, reason: "user-inactive", tokenId: token.id, userId: user.id };
   return { ok: true, token, user };
 }
+
+/** Token id → when this process last sent its last-used stamp (ms, by the services' clock). */
+const stampsInFlight = new Map<string, number>();
+const MAX_REMEMBERED_STAMPS = 10_000;
 
 /**
  * Records when and from where a token was last used, at most once a minute per token. The
@@ -165,6 +227,12 @@ export async function recordTokenUse(
   const now = deps.clock();
   const threshold = new Date(now.getTime() - LAST_USED_WRITE_INTERVAL_MS);
   if (token.lastUsedAt && token.lastUsedAt > threshold) return;
+  // Requests that read the row before the first stamp committed would each send an UPDATE
+  // (matching no row, but still a write statement): one per process and interval is enough.
+  const stampedAt = stampsInFlight.get(token.id);
+  if (stampedAt !== undefined && stampedAt > threshold.getTime()) return;
+  if (stampsInFlight.size >= MAX_REMEMBERED_STAMPS) stampsInFlight.clear();
+  stampsInFlight.set(token.id, now.getTime());
   await deps.db.personalAccessToken.updateMany({
     where: { id: token.id, OR: [{ lastUsedAt: null }, { lastUsedAt: { lte: threshold } }] },
     data: { lastUsedAt: now, lastUsedIp: ip },
