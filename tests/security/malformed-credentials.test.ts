@@ -25,7 +25,16 @@ beforeAll(async () => {
   port = Number(new URL(server.url).port);
   user = await signUp(server.url);
   other = await signUp(server.url);
-  valid = (await createToken(server.url, user)).secret;
+  const created = await createToken(server.url, user);
+  valid = created.secret;
+  // Use the token once and wait for its last-used stamp to land: the stamp is written after the
+  // answer, at most once a minute, so it cannot arrive in the middle of a counted case later.
+  await send({ authorization: `Bearer ${valid}` });
+  const deadline = Date.now() + 10_000;
+  while (!(await server.database.db.personalAccessToken.findUniqueOrThrow({ where: { id: created.token.id } })).lastUsedAt) {
+    if (Date.now() > deadline) throw new Error("the last-used stamp never landed");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 });
 
 afterAll(async () => {
