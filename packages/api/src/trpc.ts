@@ -1,5 +1,5 @@
 import { initTRPC, type TRPCError } from "@trpc/server";
-import type { AuditAction, AuditSubjectType, ErrorData } from "@ona/contracts";
+import { Id, type AuditAction, type AuditSubjectType, type ErrorData } from "@ona/contracts";
 import type { Context } from "./context";
 import { ServiceError, httpStatusOf, onaCodeOf, serviceErrorOf, toTrpcError } from "./errors";
 import { writeAudit } from "./services/audit";
@@ -82,9 +82,9 @@ function subjectIdOf(input: unknown, output: unknown): string | null {
     if (candidate && typeof candidate === "object") {
       const record = candidate as Record<string, unknown>;
       for (const nested of [record.environment, record.token, record]) {
-        if (nested && typeof nested === "object" && typeof (nested as { id?: unknown }).id === "string") {
-          return (nested as { id: string }).id;
-        }
+        // The raw input is untrusted: only an id the contract accepts goes into the audit row.
+        const id = nested && typeof nested === "object" ? Id.safeParse((nested as { id?: unknown }).id) : null;
+        if (id?.success) return id.data;
       }
     }
   }

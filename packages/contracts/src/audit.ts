@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageRequest, Timestamp, pageOf } from "./common";
+import { Id, PageRequest, Timestamp, hasNoNulBytes, pageOf } from "./common";
 import { Principal } from "./identity";
 
 export const AuditOutcome = z.enum(["success", "denied", "failed"]);
@@ -45,7 +45,7 @@ export type AuditLogEntry = z.infer<typeof AuditLogEntry>;
 export const ListAuditLogInput = PageRequest.extend({
   tokenId: Id.optional(),
   actorId: Id.optional(),
-  subjectId: z.string().max(64).optional(),
+  subjectId: z.string().max(64).refine(hasNoNulBytes, "subjectId must not contain NUL bytes").optional(),
   action: AuditAction.optional(),
   outcome: AuditOutcome.optional(),
   from: Timestamp.optional(),

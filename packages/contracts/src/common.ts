@@ -1,7 +1,16 @@
 import { z } from "zod";
 
+/** PostgreSQL's text cannot hold a NUL byte, and no field of ours has a use for one. */
+export const hasNoNulBytes = (value: string) => !value.includes("\0");
+const NUL_MESSAGE = "must not contain NUL bytes";
+
 /** Ids are opaque strings; validated for length so garbage never reaches a query. */
-export const Id = z.string().trim().min(1, "an id is required").max(64, "an id is at most 64 characters");
+export const Id = z
+  .string()
+  .trim()
+  .min(1, "an id is required")
+  .max(64, "an id is at most 64 characters")
+  .refine(hasNoNulBytes, `an id ${NUL_MESSAGE}`);
 export type Id = z.infer<typeof Id>;
 
 /** Timestamps travel as ISO-8601 strings in UTC, like protobuf-JSON. */
@@ -20,7 +29,11 @@ export const PageSize = z
 /** Cursor pagination: an opaque nextToken from the previous page. */
 export const PageRequest = z.object({
   pageSize: PageSize.optional(),
-  nextToken: z.string().max(200, "nextToken is not one this server issued").optional(),
+  nextToken: z
+    .string()
+    .max(200, "nextToken is not one this server issued")
+    .refine(hasNoNulBytes, "nextToken is not one this server issued")
+    .optional(),
 });
 export type PageRequest = z.infer<typeof PageRequest>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageRequest, Timestamp, pageOf } from "./common";
+import { Id, PageRequest, Timestamp, hasNoNulBytes, pageOf } from "./common";
 import { Principal } from "./identity";
 
 export const EnvironmentPhase = z.enum([
@@ -65,7 +65,8 @@ export const EnvironmentName = z
   .string()
   .trim()
   .min(1, "the name cannot be empty")
-  .max(80, "the name is at most 80 characters");
+  .max(80, "the name is at most 80 characters")
+  .refine(hasNoNulBytes, "the name must not contain NUL bytes");
 
 export const Environment = z.object({
   id: Id,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageRequest, Timestamp, pageOf } from "./common";
+import { Id, PageRequest, Timestamp, hasNoNulBytes, pageOf } from "./common";
 
 export const AccessLevel = z.enum(["read-only", "read-write"]);
 export type AccessLevel = z.infer<typeof AccessLevel>;
@@ -17,7 +17,8 @@ export const TokenDescription = z
   .string({ error: "a description is required" })
   .trim()
   .min(1, "a description is required")
-  .max(100, "the description is at most 100 characters");
+  .max(100, "the description is at most 100 characters")
+  .refine(hasNoNulBytes, "the description must not contain NUL bytes");
 
 /** A token as every read returns it: never the secret, never its hash. */
 export const PersonalAccessToken = z.object({

@@ -8,6 +8,7 @@ import {
   ListAuditLogInput,
   PageRequest,
   PersonalAccessToken,
+  TokenIdInput,
   httpStatusOf,
   phaseFromShortName,
   shortPhase,
@@ -94,6 +95,16 @@ describe("pagination and filters", () => {
     expect(ListAuditLogInput.safeParse({ action: "drop table" }).success).toBe(false);
     expect(ListAuditLogInput.safeParse({ action: "environment.explode" }).success).toBe(false);
     expect(ListAuditLogInput.safeParse({ from: "yesterday" }).success).toBe(false);
+  });
+});
+
+describe("text that reaches the database", () => {
+  it("refuses NUL bytes, which PostgreSQL cannot store", () => {
+    expect(TokenIdInput.safeParse({ id: "abc\0" }).success).toBe(false);
+    expect(CreateTokenInput.safeParse({ description: "a\0b", expiresInDays: 30, accessLevel: "read-only" }).success).toBe(false);
+    expect(CreateEnvironmentInput.safeParse({ contextUrl: "/tmp/repo", name: "x\0" }).success).toBe(false);
+    expect(ListAuditLogInput.safeParse({ subjectId: "\0" }).success).toBe(false);
+    expect(PageRequest.safeParse({ nextToken: "a\0" }).success).toBe(false);
   });
 });
 

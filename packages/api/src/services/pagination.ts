@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_SIZE } from "@ona/contracts";
+import { DEFAULT_PAGE_SIZE, hasNoNulBytes } from "@ona/contracts";
 import { ServiceError } from "../errors";
 
 /**
@@ -17,7 +17,13 @@ export function encodeCursor(cursor: Cursor): string {
 export function decodeCursor(token: string): Cursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 2 && typeof parsed[0] === "string" && typeof parsed[1] === "string") {
+    if (
+      Array.isArray(parsed) &&
+      parsed.length === 2 &&
+      typeof parsed[0] === "string" &&
+      typeof parsed[1] === "string" &&
+      hasNoNulBytes(parsed[1])
+    ) {
       const createdAt = new Date(parsed[0]);
       if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: parsed[1] };
     }
