@@ -3,7 +3,7 @@
 //   --only=a,b     run some benchmarks only (api, auth, cli, env, list, web; results.md is not written)
 //   --build        build the web server and the CLI first (else the existing builds are used)
 //   --wait-idle    wait (up to 60 min) until the 1-minute load average is below 0.7 before starting
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { apiThroughput } from "./benchmarks/api-throughput";
@@ -45,11 +45,44 @@ function parseArgs(argv: string[]) {
 
 const builtAt = (path: string): string => (existsSync(path) ? statSync(path).mtime.toISOString() : "missing");
 
+/** The newest modification time (ms) of the files under these folders (node_modules left out). */
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const visit = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.name === "node_modules" || entry.name === "dist" || entry.name === "test") continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const dir of dirs) if (existsSync(dir)) visit(dir);
+  return newest;
+}
+
+const SERVER_SOURCES = ["apps/web/src", "packages/api/src", "packages/db/src", "packages/runner/src", "packages/contracts/src"];
+const CLI_SOURCES = ["packages/cli/src", "packages/cli/scripts", "packages/sdk/src", "packages/contracts/src"];
+
+/**
+ * The benchmarks measure the built server and CLI, so they must be built from the code as it is:
+ * a bundle older than its sources is rebuilt (esbuild, seconds). Next's pages are built only when
+ * missing, or with --build (which rebuilds everything).
+ */
 async function ensureBuilds(force: boolean): Promise<void> {
-  const missing = [SERVER_ENTRY, join(NEXT_DIR, "BUILD_ID"), CLI_BIN].filter((path) => !existsSync(path));
-  if (!force && missing.length === 0) return;
-  console.error(force ? "building the web server and the CLI" : `missing ${missing.join(", ")}: building`);
-  await runChecked("pnpm", ["turbo", "run", "build", "--filter=@ona/web", "--filter=@ona/cli"], { cwd: REPO_ROOT });
+  if (force || !existsSync(join(NEXT_DIR, "BUILD_ID"))) {
+    console.error("building the web app and the CLI");
+    await runChecked("pnpm", ["turbo", "run", "build", "--filter=@ona/web", "--filter=@ona/cli"], { cwd: REPO_ROOT });
+    return;
+  }
+  const stale = (file: string, sources: string[]) => !existsSync(file) || statSync(file).mtimeMs < newestSource(sources.map((dir) => join(REPO_ROOT, dir)));
+  if (stale(SERVER_ENTRY, SERVER_SOURCES)) {
+    console.error("apps/web/dist/server.js is older than its sources: rebuilding it");
+    await runChecked(process.execPath, ["scripts/build-server.mjs"], { cwd: join(REPO_ROOT, "apps/web") });
+  }
+  if (stale(CLI_BIN, CLI_SOURCES)) {
+    console.error("packages/cli/dist/ona.js is older than its sources: rebuilding it");
+    await runChecked(process.execPath, ["scripts/build.mjs"], { cwd: join(REPO_ROOT, "packages/cli") });
+  }
 }
 
 function writeResults(
