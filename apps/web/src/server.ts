@@ -31,6 +31,10 @@ async function main() {
         res.end(JSON.stringify({ error: { message: "internal error: the server logged the details; try again" } }));
       });
   });
+  // Keep idle connections longer than clients do (undici: 4 s, proxies: 60 s), so a client never
+  // reuses a connection the server is closing at that moment.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.listen(config.port, config.host, () => {
     const address = server.address();
     const port = typeof address === "object" && address ? address.port : config.port;
