@@ -1,13 +1,15 @@
-// Bundles the CLI into one executable file, dist/ona.js: ESM, everything inlined (commander,
-// yaml, cli-table3, zod, the SDK and the contracts), no server code, minified so it starts fast.
-import { chmodSync, readFileSync, statSync } from "node:fs";
+// Bundles the CLI into dist/: the executable entry dist/ona.js and the chunks it imports on demand.
+// ESM, everything inlined (commander, yaml, cli-table3, zod, the SDK and the contracts), no server
+// code, minified so it starts fast.
+import { chmodSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const { version } = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
-const outfile = join(root, "dist/ona.js");
+const outdir = join(root, "dist");
+const outfile = join(outdir, "ona.js");
 
 /** The CLI talks to the server over HTTP only: importing server code is a build error. */
 const noServerCode = {
@@ -37,9 +39,15 @@ const englishOnlyZod = {
   },
 };
 
+// Chunk names carry a content hash: clear the old ones so an installed CLI ships only this build.
+rmSync(outdir, { recursive: true, force: true });
 const result = await build({
-  entryPoints: [join(root, "src/main.ts")],
-  outfile,
+  // Split: dist/ona.js is the small entry (it answers --version itself) and imports the commands'
+  // chunk on demand, so `ona --version` does not parse the whole CLI.
+  entryPoints: { ona: join(root, "src/main.ts") },
+  outdir,
+  splitting: true,
+  chunkNames: "ona-[name]-[hash]",
   bundle: true,
   platform: "node",
   format: "esm",
@@ -61,4 +69,7 @@ if (offenders.length > 0) {
   console.error(`server code in the bundle:\n  ${offenders.join("\n  ")}`);
   process.exit(1);
 }
-console.log(`dist/ona.js: ${(statSync(outfile).size / 1024).toFixed(0)} KiB, ${inputs.length} modules bundled`);
+const outputs = Object.entries(result.metafile.outputs);
+const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+const total = outputs.reduce((sum, [, output]) => sum + output.bytes, 0);
+console.log(`dist: ${kib(total)} in ${outputs.length} files (entry dist/ona.js ${kib(result.metafile.outputs["dist/ona.js"]?.bytes ?? 0)}), ${inputs.length} modules bundled`);

@@ -4,8 +4,9 @@ import { CredentialsStore, type CredentialsFile } from "./credentials";
 import { CliError, ExitCode, tokenPage, type ErrorContext } from "./errors";
 import type { Format, Writer } from "./output";
 
-declare const __ONA_VERSION__: string | undefined;
-export const VERSION = typeof __ONA_VERSION__ === "string" ? __ONA_VERSION__ : "0.0.0-dev";
+import { VERSION } from "./version";
+
+export { VERSION };
 
 /** Everything the CLI touches outside itself, so that tests can run it in-process. */
 export interface Io {

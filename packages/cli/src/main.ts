@@ -1,5 +1,13 @@
-import { runCli } from "./program";
-import { CliError, ExitCode } from "./errors";
+import { VERSION } from "./version";
+
+// `ona --version` answers before the rest of the CLI is loaded: the bundle is split (see
+// scripts/build.mjs), so this entry is small and the commands are imported only when needed.
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === "--version" || argv[0] === "-V")) {
+  process.stdout.write(`${VERSION}\n`);
+  process.exit(0);
+}
+const [{ runCli }, { CliError, ExitCode }, { nodeFetch }] = await Promise.all([import("./program"), import("./errors"), import("./node-fetch")]);
 
 /** Reads a line from the terminal without echoing it (login's prompt; only when stdin is a TTY). */
 function readSecret(prompt: string): Promise<string> {
@@ -41,11 +49,12 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await runCli(process.argv.slice(2), {
+process.exitCode = await runCli(argv, {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   cwd: process.cwd(),
   stdinIsTTY: Boolean(process.stdin.isTTY),
+  fetch: nodeFetch,
   readSecret,
 });

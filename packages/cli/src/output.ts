@@ -55,7 +55,7 @@ export function renderFields<T>(item: T, fields: readonly Field<T>[]): string {
 
 async function serialize(data: unknown, format: "json" | "yaml"): Promise<string> {
   if (format === "json") return `${JSON.stringify(data, null, 2)}\n`;
-  const { stringify } = await import("yaml");
+  const { stringify } = await import("./yaml");
   return stringify(data);
 }
 
