@@ -7,6 +7,11 @@ import type { ExecOutput } from "@ona/contracts";
  */
 export interface RunnerClient {
   exec(request: ExecRequest): Promise<ExecOutput>;
+  /**
+   * A hint that a desired phase just changed in the database: an in-process runner looks now
+   * instead of at its next poll. Optional, and only a hint: phases still travel through the database.
+   */
+  nudge?(): void;
 }
 
 export interface ExecRequest {

@@ -124,6 +124,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
 
     reconcileOnce: () => reconciler.reconcileOnce(),
 
+    nudge: () => reconciler.nudge(),
+
     async exec(request: ExecRequest): Promise<ExecOutput> {
       validateExecRequest(request);
       const row = isSafeEnvironmentId(request.environmentId)

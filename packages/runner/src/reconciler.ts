@@ -73,6 +73,12 @@ export class Reconciler {
   private looping = false;
   private loopTimer: NodeJS.Timeout | undefined;
   private currentPass: Promise<void> = Promise.resolve();
+  /** The loop's next step, set by startLoop(); nudge() runs it early. */
+  private tick: (() => void) | undefined;
+  private passing = false;
+  private nudged = false;
+  /** The last pass found more pending environments than it had free workers for. */
+  private backlog = false;
   private readonly renewIntervalMs: number;
 
   constructor(private readonly options: ReconcilerOptions) {
@@ -86,13 +92,30 @@ export class Reconciler {
     if (this.looping) return;
     this.looping = true;
     const tick = (): void => {
+      this.loopTimer = undefined;
+      this.passing = true;
       this.currentPass = this.pass()
         .catch((error: unknown) => this.options.logger.warn("runner poll failed; retrying", { error: messageOf(error) }))
         .finally(() => {
-          if (this.looping) this.loopTimer = setTimeout(tick, pollIntervalMs);
+          this.passing = false;
+          const again = this.nudged;
+          this.nudged = false;
+          if (this.looping) this.loopTimer = setTimeout(tick, again ? 0 : pollIntervalMs);
         });
     };
+    this.tick = tick;
     this.loopTimer = setTimeout(tick, 0);
+  }
+
+  /** Looks for work now rather than at the next poll; during a pass, runs one more right after it. */
+  nudge(): void {
+    if (!this.looping || this.stopping || this.tick === undefined) return;
+    if (this.passing) {
+      this.nudged = true;
+      return;
+    }
+    if (this.loopTimer !== undefined) clearTimeout(this.loopTimer);
+    this.loopTimer = setTimeout(this.tick, 0);
   }
 
   /** One pass: picks up what is pending and waits until every environment being worked on is settled. */
@@ -125,6 +148,7 @@ export class Reconciler {
     if (this.stopping) return;
     const { db, runnerId } = this.options;
     const free = this.options.maxConcurrent - this.workers.size;
+    if (free <= 0) this.backlog = true;
     if (free > 0) {
       const candidates = await db.environment.findMany({
         where: {
@@ -137,6 +161,7 @@ export class Reconciler {
         orderBy: [{ createdAt: "asc" }, { id: "asc" }],
         take: free,
       });
+      this.backlog = candidates.length >= free;
       for (const { id } of candidates) {
         if (!this.stopping && !this.workers.has(id)) this.startWorker(id);
       }
@@ -151,7 +176,13 @@ export class Reconciler {
   private async clearStaleFailures(): Promise<void> {
     const { db, runnerId } = this.options;
     const stale = await db.environment.findMany({
-      where: { runnerId, OR: atDesiredPhase, failureMessage: { not: "[]" }, failedSpecVersion: { lt: db.environment.fields.specVersion } },
+      // `not: null` lets the (runnerId, failedSpecVersion) index skip the environments that never failed.
+      where: {
+        runnerId,
+        failedSpecVersion: { not: null, lt: db.environment.fields.specVersion },
+        OR: atDesiredPhase,
+        failureMessage: { not: "[]" },
+      },
       select: { id: true, specVersion: true },
       take: 100,
     });
@@ -172,7 +203,11 @@ export class Reconciler {
           error: messageOf(error),
         }),
       )
-      .finally(() => this.workers.delete(environmentId));
+      .finally(() => {
+        this.workers.delete(environmentId);
+        // A worker is free: when environments were left waiting for one, take the next now.
+        if (this.backlog) this.nudge();
+      });
     this.workers.set(environmentId, { promise, controller });
   }
 

@@ -22,15 +22,23 @@ import {
   startEnvironment,
   stopEnvironment,
 } from "../services/environments";
+import type { RunnerClient } from "@ona/runner";
 import { readProcedure, writeProcedure } from "../trpc";
 
 const wrap = async <T>(environment: Promise<T>) => ({ environment: await environment });
+
+/** After a desired phase is recorded, tells an in-process runner to look now rather than at its next poll. */
+const nudging = async <T>(runner: RunnerClient, environment: Promise<T>) => {
+  const output = await wrap(environment);
+  runner.nudge?.();
+  return output;
+};
 
 export const environmentRouter = {
   create: writeProcedure({ action: "environment.create", subjectType: "environment" })
     .input(CreateEnvironmentInput)
     .output(EnvironmentOutput)
-    .mutation(({ ctx, input }) => wrap(createEnvironment(ctx.deps, ctx.viewer, input))),
+    .mutation(({ ctx, input }) => nudging(ctx.services.runner, createEnvironment(ctx.deps, ctx.viewer, input))),
   list: readProcedure
     .input(ListEnvironmentsInput)
     .output(ListEnvironmentsOutput)
@@ -42,15 +50,15 @@ export const environmentRouter = {
   start: writeProcedure({ action: "environment.start", subjectType: "environment" })
     .input(EnvironmentIdInput)
     .output(EnvironmentOutput)
-    .mutation(({ ctx, input }) => wrap(startEnvironment(ctx.deps, ctx.viewer, input.id))),
+    .mutation(({ ctx, input }) => nudging(ctx.services.runner, startEnvironment(ctx.deps, ctx.viewer, input.id))),
   stop: writeProcedure({ action: "environment.stop", subjectType: "environment" })
     .input(EnvironmentIdInput)
     .output(EnvironmentOutput)
-    .mutation(({ ctx, input }) => wrap(stopEnvironment(ctx.deps, ctx.viewer, input.id))),
+    .mutation(({ ctx, input }) => nudging(ctx.services.runner, stopEnvironment(ctx.deps, ctx.viewer, input.id))),
   delete: writeProcedure({ action: "environment.delete", subjectType: "environment" })
     .input(EnvironmentIdInput)
     .output(EnvironmentOutput)
-    .mutation(({ ctx, input }) => wrap(deleteEnvironment(ctx.deps, ctx.viewer, input.id))),
+    .mutation(({ ctx, input }) => nudging(ctx.services.runner, deleteEnvironment(ctx.deps, ctx.viewer, input.id))),
   logs: readProcedure
     .input(LogsInput)
     .output(LogsOutput)
