@@ -48,15 +48,20 @@ export function planStep(phase: string, desiredPhase: string): PlannedStep | nul
   }
 }
 
+const ALL_PHASES = Object.values(Phase);
+/** Every phase but the ones given, as a positive list: `phase IN (…)` can use an index, `NOT IN` cannot. */
+const phasesOtherThan = (...excluded: EnvironmentPhase[]): EnvironmentPhase[] => ALL_PHASES.filter((phase) => !excluded.includes(phase));
+
 /**
- * The environments not at their desired phase, as a Prisma filter (one clause per desired
- * phase, so the (runnerId, phase, desiredPhase) index serves it). Shared by the reconciler
- * and the silent-runner check so they agree on what "pending" means.
+ * The environments not at their desired phase, as a Prisma filter: one clause per desired phase,
+ * each naming the phases it matches, so that the (desiredPhase, phase, runnerId) index serves every
+ * clause and the poll reads only pending rows however many stopped environments there are. Shared by
+ * the reconciler and the silent-runner check so they agree on what "pending" means.
  */
 export const notAtDesiredPhase = [
-  { desiredPhase: Phase.RUNNING, phase: { notIn: [Phase.RUNNING, Phase.DELETED] } },
-  { desiredPhase: Phase.STOPPED, phase: { notIn: [Phase.STOPPED, Phase.DELETED] } },
-  { desiredPhase: Phase.DELETED, phase: { not: Phase.DELETED } },
+  { desiredPhase: Phase.RUNNING, phase: { in: phasesOtherThan(Phase.RUNNING, Phase.DELETED) } },
+  { desiredPhase: Phase.STOPPED, phase: { in: phasesOtherThan(Phase.STOPPED, Phase.DELETED) } },
+  { desiredPhase: Phase.DELETED, phase: { in: phasesOtherThan(Phase.DELETED) } },
 ] satisfies Prisma.EnvironmentWhereInput[];
 
 export const atDesiredPhase = [
