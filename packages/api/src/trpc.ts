@@ -7,14 +7,14 @@ import type { Viewer } from "./services/viewer";
 
 /**
  * Every procedure declares what it needs:
- * - `access`: "public" (no credentials), "read" (any valid session or token), "write" (a session,
+ * - `access`: "read" (any valid session or token), "write" (a session,
  *   or a read & write token). A test walks the router and fails on a procedure without it.
  * - `sessionOnly`: only a signed-in browser session may call it (a token cannot mint tokens).
  * - `adminOnly`: only admins, whatever the credentials.
  * - `audit`: the action written to the audit log for every attempt, successful or not.
  */
 export interface Meta {
-  access: "public" | "read" | "write";
+  access: "read" | "write";
   sessionOnly?: boolean;
   adminOnly?: boolean;
   audit?: { action: AuditAction; subjectType: AuditSubjectType };
@@ -121,10 +121,13 @@ const auditAttempts = t.middleware(async ({ meta, ctx, next, getRawInput }) => {
   return result;
 });
 
-/** Applies the procedure's declared access to the caller's credentials. */
-const enforceAccess = t.middleware(async ({ meta, ctx, next }) => {
+/**
+ * Applies a read or write procedure's declared access to the caller's credentials and returns the
+ * viewer it acts for. (A plain function, called by the procedures' one access middleware: each tRPC
+ * middleware layer copies the context, and this runs on every request.)
+ */
+function viewerAllowedBy(meta: Meta | undefined, ctx: Context): Viewer {
   if (!meta) throw new ServiceError("INTERNAL", "procedure declares no access");
-  if (meta.access === "public") return next({ ctx: { viewer: null as Viewer | null } });
   const authentication = ctx.authentication;
   if (authentication.kind === "refused") throw authentication.error;
   if (authentication.kind === "anonymous") {
@@ -159,18 +162,12 @@ const enforceAccess = t.middleware(async ({ meta, ctx, next }) => {
   if (meta.adminOnly && viewer.role !== "admin") {
     throw new ServiceError("PERMISSION_DENIED", "only administrators can do this");
   }
-  return next({ ctx: { viewer } });
-});
-
-const procedure = t.procedure.use(mapServiceErrors).use(auditAttempts).use(enforceAccess);
-
-/** Narrowing helper for procedures that require a viewer. */
-function requireViewer(viewer: Viewer | null): Viewer {
-  if (!viewer) throw new ServiceError("UNAUTHENTICATED", "authentication required", { challenge: "missing" });
   return viewer;
 }
 
-export const publicProcedure = procedure.meta({ access: "public" });
-export const readProcedure = procedure.meta({ access: "read" }).use(({ ctx, next }) => next({ ctx: { viewer: requireViewer(ctx.viewer) } }));
+const procedure = t.procedure.use(mapServiceErrors).use(auditAttempts);
+const enforceAccess = t.middleware(({ meta, ctx, next }) => next({ ctx: { viewer: viewerAllowedBy(meta, ctx) } }));
+
+export const readProcedure = procedure.meta({ access: "read" }).use(enforceAccess);
 export const writeProcedure = (audit: Meta["audit"], extra: Pick<Meta, "sessionOnly" | "adminOnly"> = {}) =>
-  procedure.meta({ access: "write", audit, ...extra }).use(({ ctx, next }) => next({ ctx: { viewer: requireViewer(ctx.viewer) } }));
+  procedure.meta({ access: "write", audit, ...extra }).use(enforceAccess);
