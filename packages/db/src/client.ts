@@ -2,6 +2,7 @@ import { PrismaBetterSqlite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaPg } from "@prisma/adapter-pg";
 import { PrismaClient as SqliteClient } from "./generated/sqlite/client";
 import { PrismaClient as PostgresClient } from "./generated/postgresql/client";
+import { postgresHotReader, registerHotReader, sqliteHotReader } from "./hot-read";
 
 /**
  * The services are typed against the SQLite client; the PostgreSQL client has the same models
@@ -60,11 +61,22 @@ export async function openDatabase(url: string, options: OpenDatabaseOptions = {
     await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
     await db.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
     await db.$executeRawUnsafe("PRAGMA foreign_keys = ON");
-    return { db, provider, url, close: () => db.$disconnect() };
+    const hotReader = sqliteHotReader(sqlitePathOf(url), SQLITE_BUSY_TIMEOUT_MS, options.onQuery);
+    registerHotReader(db, hotReader.read);
+    return {
+      db,
+      provider,
+      url,
+      close: async () => {
+        hotReader.close();
+        await db.$disconnect();
+      },
+    };
   }
   const adapter = new PrismaPg({ connectionString: url, max: 10 });
   const client = new PostgresClient({ adapter, ...queryLogging(options) });
   subscribe(client as unknown as Parameters<typeof subscribe>[0], options);
   const db = client as unknown as Db;
+  registerHotReader(db, postgresHotReader(db));
   return { db, provider, url, close: () => db.$disconnect() };
 }

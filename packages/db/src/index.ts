@@ -2,6 +2,7 @@ export { openDatabase, providerOf, sqlitePathOf, SQLITE_BUSY_TIMEOUT_MS } from "
 export type { OpenDatabaseOptions } from "./client";
 export type { Db, Database, DatabaseProvider } from "./client";
 export { migrate } from "./migrate";
+export { hotRead, sqlBoolean, sqlDate, sqlDateOrNull } from "./hot-read";
 export type { MigrateResult } from "./migrate";
 export type {
   User,

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from "node:crypto";
 import {
   checkTokenFormat,
   tokenFromRandomBytes,
@@ -11,7 +11,7 @@ import {
   type PersonalAccessToken,
   type TokenStatus,
 } from "@ona/contracts";
-import type { PersonalAccessTokenRow, User } from "@ona/db";
+import { hotRead, sqlBoolean, sqlDate, sqlDateOrNull, type PersonalAccessTokenRow, type User } from "@ona/db";
 import type { ServiceDeps } from "../deps";
 import { notFound } from "../errors";
 import { afterCursor, newestFirst, pageSizeOf, toPage } from "./pagination";
@@ -20,8 +20,12 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** `lastUsed` is written at most this often per token, so a busy token does not write per request. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
 
+// The HMAC key object is made once per secret rather than on every request that presents a token.
+let hmacKey: { secret: string; key: KeyObject } | undefined;
+
 export function hashToken(serverSecret: string, token: string): string {
-  return createHmac("sha256", serverSecret).update(token).digest("hex");
+  if (hmacKey?.secret !== serverSecret) hmacKey = { secret: serverSecret, key: createSecretKey(Buffer.from(serverSecret, "utf8")) };
+  return createHmac("sha256", hmacKey.key).update(token).digest("hex");
 }
 
 function newTokenSecret(): string {
@@ -131,60 +135,51 @@ export type TokenAuthResult =
   | { ok: true; token: PersonalAccessTokenRow; user: User }
   | ({ ok: false } & TokenAuthFailure);
 
-/** The token row and its user's row, as one JOIN. */
-interface TokenWithUserRow extends PersonalAccessTokenRow {
-  u_id: string;
-  u_name: string;
-  u_email: string;
-  u_emailVerified: boolean;
-  u_image: string | null;
-  u_role: string;
-  u_active: boolean;
-  u_createdAt: Date;
-  u_updatedAt: Date;
-}
+/** The token row and its user's row, as one JOIN on the unique tokenHash index (the SQL is the same on both providers). */
+const TOKEN_WITH_USER_SQL = `
+  SELECT t."id", t."userId", t."description", t."accessLevel", t."tokenHash", t."hint", t."createdAt", t."expiresAt",
+         t."lastUsedAt", t."lastUsedIp", t."revokedAt",
+         u."id" AS "u_id", u."name" AS "u_name", u."email" AS "u_email", u."emailVerified" AS "u_emailVerified",
+         u."image" AS "u_image", u."role" AS "u_role", u."active" AS "u_active", u."createdAt" AS "u_createdAt",
+         u."updatedAt" AS "u_updatedAt"
+  FROM "personal_access_token" t JOIN "user" u ON u."id" = t."userId"
+  WHERE t."tokenHash" = ?`;
 
 /**
- * The token with this hash and its user in one indexed read (the unique index on tokenHash, then
- * the user's primary key, in one statement). Prisma's `include` would send a second query for the
- * user, and its JOIN strategy (relationJoins) does not exist for SQLite. The SQL is the same on
- * both providers; Prisma types the columns (dates, booleans) from the schema on each.
+ * The token with this hash and its user, in one indexed read. It runs on every request with a
+ * token, so it goes through @ona/db's hot path instead of Prisma's query machinery (Prisma's
+ * `include` would also send a second query for the user). Columns come back as the driver
+ * gives them and are typed here.
  */
 async function findTokenWithUser(db: ServiceDeps["db"], tokenHash: string): Promise<{ token: PersonalAccessTokenRow; user: User } | null> {
-  const rows = await db.$queryRaw<TokenWithUserRow[]>`
-    SELECT t."id", t."userId", t."description", t."accessLevel", t."tokenHash", t."hint", t."createdAt", t."expiresAt",
-           t."lastUsedAt", t."lastUsedIp", t."revokedAt",
-           u."id" AS "u_id", u."name" AS "u_name", u."email" AS "u_email", u."emailVerified" AS "u_emailVerified",
-           u."image" AS "u_image", u."role" AS "u_role", u."active" AS "u_active", u."createdAt" AS "u_createdAt",
-           u."updatedAt" AS "u_updatedAt"
-    FROM "personal_access_token" t JOIN "user" u ON u."id" = t."userId"
-    WHERE t."tokenHash" = ${tokenHash}`;
-  const row = rows[0];
+  const row = (await hotRead(db, TOKEN_WITH_USER_SQL, [tokenHash]))[0];
   if (!row) return null;
+  const text = (value: unknown) => String(value);
+  const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
   return {
     token: {
-      id: row.id,
-      userId: row.userId,
-      description: row.description,
-      accessLevel: row.accessLevel,
-      tokenHash: row.tokenHash,
-      hint: row.hint,
-      createdAt: row.createdAt,
-      expiresAt: row.expiresAt,
-      lastUsedAt: row.lastUsedAt,
-      lastUsedIp: row.lastUsedIp,
-      revokedAt: row.revokedAt,
+      id: text(row.id),
+      userId: text(row.userId),
+      description: text(row.description),
+      accessLevel: text(row.accessLevel),
+      tokenHash: text(row.tokenHash),
+      hint: text(row.hint),
+      createdAt: sqlDate(row.createdAt),
+      expiresAt: sqlDate(row.expiresAt),
+      lastUsedAt: sqlDateOrNull(row.lastUsedAt),
+      lastUsedIp: textOrNull(row.lastUsedIp),
+      revokedAt: sqlDateOrNull(row.revokedAt),
     },
     user: {
-      id: row.u_id,
-      name: row.u_name,
-      email: row.u_email,
-      emailVerified: row.u_emailVerified,
-      image: row.u_image,
-      role: row.u_role,
-      active: row.u_active,
-      createdAt: row.u_createdAt,
-      updatedAt: row.u_updatedAt,
+      id: text(row.u_id),
+      name: text(row.u_name),
+      email: text(row.u_email),
+      emailVerified: sqlBoolean(row.u_emailVerified),
+      image: textOrNull(row.u_image),
+      role: text(row.u_role),
+      active: sqlBoolean(row.u_active),
+      createdAt: sqlDate(row.u_createdAt),
+      updatedAt: sqlDate(row.u_updatedAt),
     },
   };
 }
