@@ -96,7 +96,7 @@ async function plans(
       for (const page of PAGES) {
         api.queries.clear();
         await timedGet(`${api.url}${paths[page]}`, headers);
-        for (const query of api.queries.prisma.filter((captured) => tableOf(captured.sql) === table)) {
+        for (const query of api.queries.client.filter((captured) => tableOf(captured.sql) === table)) {
           const plan = await explain(api.database.db, provider, query);
           out.push(`${provider}, ${procedure}, ${page} page, ${size.toLocaleString("en-US")} rows: \`${shortSql(query.sql, 600)}\`\n\n${codeBlock(plan)}`);
         }

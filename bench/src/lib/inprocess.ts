@@ -14,8 +14,8 @@ export interface CapturedQuery {
 }
 
 export interface QueryLog {
-  /** Statements Prisma sent, in order. */
-  prisma: CapturedQuery[];
+  /** Statements the database client sent (Prisma and the hot-read path), in order. */
+  client: CapturedQuery[];
   /** PostgreSQL only: every statement any pg client in this process sent (Prisma's and others'). */
   wire: string[];
   clear(): void;
@@ -33,8 +33,6 @@ export interface InProcessApi {
 }
 
 const quietLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
-type QueryEventSource = { $on(event: "query", listener: (event: { query: string; params: string }) => void): void };
 
 type PgQuery = typeof pg.Client.prototype.query;
 
@@ -54,12 +52,11 @@ function tapPgClients(onStatement: (sql: string) => void): () => void {
 }
 
 export async function startInProcessApi(databaseUrl: string, config: Partial<ApiConfig> = {}): Promise<InProcessApi> {
-  const prisma: CapturedQuery[] = [];
+  const client: CapturedQuery[] = [];
   const wire: string[] = [];
   const untap = databaseUrl.startsWith("file:") ? () => undefined : tapPgClients((sql) => wire.push(sql));
-  // onQuery makes openDatabase ask Prisma for query events; the listener below also keeps the values.
-  const database = await openDatabase(databaseUrl, { onQuery: () => undefined });
-  (database.db as unknown as QueryEventSource).$on("query", (event) => prisma.push({ sql: event.query, params: event.params }));
+  // Every statement the database client sends (Prisma's and the token lookup's hot path), with its values.
+  const database = await openDatabase(databaseUrl, { onQuery: (sql, params) => client.push({ sql, params }) });
 
   let now = Date.now();
   const clock = { now: () => new Date(now), advance: (ms: number) => void (now += ms) };
@@ -90,10 +87,10 @@ export async function startInProcessApi(databaseUrl: string, config: Partial<Api
     });
   });
   const queries: QueryLog = {
-    prisma,
+    client,
     wire,
     clear() {
-      prisma.length = 0;
+      client.length = 0;
       wire.length = 0;
     },
   };

@@ -36,8 +36,11 @@ export function sqlitePathOf(url: string): string {
 export const SQLITE_BUSY_TIMEOUT_MS = 10_000;
 
 export interface OpenDatabaseOptions {
-  /** Called with every SQL statement the client sends (tests count queries with it). */
-  onQuery?: (sql: string) => void;
+  /**
+   * Called with every SQL statement the client sends, Prisma's and the hot path's, and its
+   * parameters as JSON text (tests and benchmarks count queries with it).
+   */
+  onQuery?: (sql: string, params: string) => void;
 }
 
 /** Prisma emits query events only when asked to at construction. */
@@ -45,9 +48,9 @@ function queryLogging(options: OpenDatabaseOptions) {
   return options.onQuery ? { log: [{ emit: "event" as const, level: "query" as const }] } : {};
 }
 
-function subscribe(db: { $on(event: "query", listener: (event: { query: string }) => void): void }, options: OpenDatabaseOptions) {
+function subscribe(db: { $on(event: "query", listener: (event: { query: string; params: string }) => void): void }, options: OpenDatabaseOptions) {
   const onQuery = options.onQuery;
-  if (onQuery) db.$on("query", (event) => onQuery(event.query));
+  if (onQuery) db.$on("query", (event) => onQuery(event.query, event.params));
 }
 
 export async function openDatabase(url: string, options: OpenDatabaseOptions = {}): Promise<Database> {

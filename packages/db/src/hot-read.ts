@@ -31,7 +31,7 @@ export function hotRead(db: Db, sql: string, args: readonly (string | number | n
 }
 
 /** The SQLite reader: one extra connection, opened on first use, with its statements kept prepared. */
-export function sqliteHotReader(path: string, busyTimeoutMs: number, onQuery?: (sql: string) => void) {
+export function sqliteHotReader(path: string, busyTimeoutMs: number, onQuery?: (sql: string, params: string) => void) {
   let connection: BetterSqlite3.Database | undefined;
   const statements = new Map<string, BetterSqlite3.Statement>();
   const read: HotReader = async (sql, args) => {
@@ -41,7 +41,7 @@ export function sqliteHotReader(path: string, busyTimeoutMs: number, onQuery?: (
       statement = connection.prepare(sql);
       statements.set(sql, statement);
     }
-    onQuery?.(sql);
+    onQuery?.(sql, JSON.stringify(args));
     return statement.all(...args) as Record<string, unknown>[];
   };
   const close = () => {
