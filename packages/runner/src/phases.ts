@@ -53,16 +53,21 @@ const ALL_PHASES = Object.values(Phase);
 const phasesOtherThan = (...excluded: EnvironmentPhase[]): EnvironmentPhase[] => ALL_PHASES.filter((phase) => !excluded.includes(phase));
 
 /**
- * The environments not at their desired phase, as a Prisma filter: one clause per desired phase,
- * each naming the phases it matches, so that the (desiredPhase, phase, runnerId) index serves every
- * clause and the poll reads only pending rows however many stopped environments there are. Shared by
- * the reconciler and the silent-runner check so they agree on what "pending" means.
+ * The environments not at their desired phase (of one runner, or of all), as a Prisma filter: one
+ * clause per desired phase, each naming the phases it matches, so that the (desiredPhase, phase,
+ * runnerId) index serves every clause and a poll reads only pending rows however many stopped
+ * environments there are. The runner id goes inside each clause: as a condition of its own beside
+ * them, SQLite's planner prefers the (runnerId, …) index and walks all of the runner's rows.
+ * Shared by the reconciler and the silent-runner check so they agree on what "pending" means.
  */
-export const notAtDesiredPhase = [
-  { desiredPhase: Phase.RUNNING, phase: { in: phasesOtherThan(Phase.RUNNING, Phase.DELETED) } },
-  { desiredPhase: Phase.STOPPED, phase: { in: phasesOtherThan(Phase.STOPPED, Phase.DELETED) } },
-  { desiredPhase: Phase.DELETED, phase: { in: phasesOtherThan(Phase.DELETED) } },
-] satisfies Prisma.EnvironmentWhereInput[];
+export function notAtDesiredPhase(runnerId?: string): Prisma.EnvironmentWhereInput[] {
+  const ofRunner = runnerId === undefined ? {} : { runnerId };
+  return [
+    { desiredPhase: Phase.RUNNING, phase: { in: phasesOtherThan(Phase.RUNNING, Phase.DELETED) }, ...ofRunner },
+    { desiredPhase: Phase.STOPPED, phase: { in: phasesOtherThan(Phase.STOPPED, Phase.DELETED) }, ...ofRunner },
+    { desiredPhase: Phase.DELETED, phase: { in: phasesOtherThan(Phase.DELETED) }, ...ofRunner },
+  ];
+}
 
 export const atDesiredPhase = [
   { desiredPhase: Phase.RUNNING, phase: Phase.RUNNING },

@@ -152,9 +152,8 @@ export class Reconciler {
     if (free > 0) {
       const candidates = await db.environment.findMany({
         where: {
-          runnerId,
           id: { notIn: [...this.workers.keys()] },
-          OR: notAtDesiredPhase,
+          OR: notAtDesiredPhase(runnerId),
           AND: [this.leases.claimableFilter(this.options.clock()), this.leases.notFailedFilter()],
         },
         select: { id: true },

@@ -85,13 +85,13 @@ export interface MarkSilentRunnersOptions {
 export async function markEnvironmentsOfSilentRunners(options: MarkSilentRunnersOptions): Promise<string[]> {
   const { db } = options;
   const now = options.clock();
-  const pendingFilter = {
-    OR: notAtDesiredPhase,
+  const pendingFilter = (runnerId?: string) => ({
+    OR: notAtDesiredPhase(runnerId),
     failureMessage: "[]",
     AND: [{ OR: [{ failedSpecVersion: null }, { failedSpecVersion: { lt: db.environment.fields.specVersion } }] }],
-  };
+  });
   const runnerIds = (
-    await db.environment.findMany({ where: pendingFilter, select: { runnerId: true }, distinct: ["runnerId"] })
+    await db.environment.findMany({ where: pendingFilter(), select: { runnerId: true }, distinct: ["runnerId"] })
   ).map((row) => row.runnerId);
   if (runnerIds.length === 0) return [];
   const runners = await db.runner.findMany({ where: { id: { in: runnerIds } }, select: { id: true, lastHeartbeatAt: true } });
@@ -108,7 +108,7 @@ export async function markEnvironmentsOfSilentRunners(options: MarkSilentRunners
           ? `runner ${runnerId} has never reported`
           : `runner ${runnerId} has not reported for ${formatDuration(now.getTime() - lastSeen.getTime())}`;
     const message = `${silence}; start the runner (pnpm ona-runner) or check its logs`;
-    const ids = (await db.environment.findMany({ where: { ...pendingFilter, runnerId }, select: { id: true } })).map((row) => row.id);
+    const ids = (await db.environment.findMany({ where: pendingFilter(runnerId), select: { id: true } })).map((row) => row.id);
     if (ids.length === 0) continue;
     // Conditional on the message still being empty: a concurrent runner's failure wins.
     await db.environment.updateMany({
