@@ -85,6 +85,76 @@ async function signUpWithToken(url: string): Promise<Credentials> {
   return { token: (await createToken(url, user, { accessLevel: "read-write", description: "crash test" })).secret };
 }
 
+interface Killable {
+  kill(): Promise<void>;
+  output(): string;
+}
+
+/**
+ * KILLS times: sends creates (and some stops and deletes), kills the process in the middle of them
+ * and starts it again. `onCurrent` always knows the live process (null while there is none), for
+ * the failure report and the clean-up.
+ */
+async function killDuringCreates<P extends Killable>(options: {
+  label: string;
+  url: string;
+  credentials: Credentials;
+  setup: Setup;
+  random: ReturnType<typeof seededRandom>;
+  known: string[];
+  transcript: Transcript;
+  first: P;
+  restart: () => Promise<P>;
+  onCurrent: (process: P | null) => void;
+}): Promise<{ kills: KillRecord[]; restartsMs: number[]; last: P }> {
+  const kills: KillRecord[] = [];
+  const restartsMs: number[] = [];
+  let current = options.first;
+  for (let iteration = 0; iteration < KILLS; iteration++) {
+    const victim = current;
+    const kill = await createThenKill({
+      iteration,
+      url: options.url,
+      credentials: options.credentials,
+      repository: options.setup.repository,
+      random: options.random,
+      known: options.known,
+      kill: () => victim.kill(),
+    });
+    kills.push(kill);
+    options.transcript.add(`${options.label} #${iteration} (killed ${kill.killAfterMs} ms after ${kill.sent.join(", ")}: ${kill.answers.join("; ")})`, victim.output());
+    options.onCurrent(null);
+    const restartStarted = Date.now();
+    current = await options.restart();
+    restartsMs.push(Date.now() - restartStarted);
+    options.onCurrent(current);
+  }
+  return { kills, restartsMs, last: current };
+}
+
+/** After the last restart: every environment settles, nothing is left behind, and exec works through `url`. */
+async function expectEverythingSettled(options: {
+  label: string;
+  setup: Setup;
+  url: string;
+  credentials: Credentials;
+  known: string[];
+  kills: KillRecord[];
+  restartsMs: number[];
+  startedAt: number;
+}): Promise<void> {
+  const settleStarted = Date.now();
+  const rows = await waitForEveryEnvironmentToSettle(options.setup.reader, SETTLE_TIMEOUT_MS);
+  const settleMs = Date.now() - settleStarted;
+  expect(rows.length).toBeGreaterThanOrEqual(options.known.length);
+  expect(rows.filter((row) => row.desiredPhase === PHASE.RUNNING).length).toBeGreaterThan(0);
+  checkNothingOrphaned(options.setup.dataDir, rows);
+  await execWorks(options.url, options.credentials, rows);
+  const label = `${options.label} kills (${DB})`;
+  console.info(summarize(label, options.kills, rows, Math.round((Date.now() - options.startedAt) / 1000)));
+  console.info(`${label}: restarts took ${options.restartsMs.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; settling after the last took ${(settleMs / 1000).toFixed(1)} s`);
+}
+
 // The two run side by side: each spends most of its time waiting for processes to start.
 describe.concurrent(`crashes (${DB})`, () => {
   it(`resumes every environment after the server is killed ${KILLS} times during creates`, async () => {
@@ -96,45 +166,27 @@ describe.concurrent(`crashes (${DB})`, () => {
     const env = { ONA_SECRET: SECRET, ONA_AUTH_FAILURE_LIMIT: "100000", ...WANTED_LEASE_ENV };
     const start = () => startProductionServer({ database: setup.database, dataDir: setup.dataDir, port, env });
     let server: ProductionServer | null = null;
-    const kills: KillRecord[] = [];
-    const boots: number[] = [];
     try {
       await withDiagnostics(
         async () => {
-          let current = await start();
-          server = current;
-          const credentials = await signUpWithToken(current.url);
+          const first = await start();
+          server = first;
+          const credentials = await signUpWithToken(first.url);
           const known: string[] = [];
-          for (let iteration = 0; iteration < KILLS; iteration++) {
-            const victim = current;
-            const kill = await createThenKill({
-              iteration,
-              url: victim.url,
-              credentials,
-              repository: setup.repository,
-              random,
-              known,
-              kill: () => victim.kill(),
-            });
-            kills.push(kill);
-            transcript.add(`server #${iteration} (killed ${kill.killAfterMs} ms after ${kill.sent.join(", ")}: ${kill.answers.join("; ")})`, victim.output());
-            server = null;
-            const bootStarted = Date.now();
-            current = await start();
-            boots.push(Date.now() - bootStarted);
-            server = current;
-          }
-
-          const settleStarted = Date.now();
-          const rows = await waitForEveryEnvironmentToSettle(setup.reader, SETTLE_TIMEOUT_MS);
-          const settleMs = Date.now() - settleStarted;
-          expect(rows.length).toBeGreaterThanOrEqual(known.length);
-          expect(rows.filter((row) => row.desiredPhase === PHASE.RUNNING).length).toBeGreaterThan(0);
-          checkNothingOrphaned(setup.dataDir, rows);
+          const { kills, restartsMs, last } = await killDuringCreates({
+            label: "server",
+            url: first.url,
+            credentials,
+            setup,
+            random,
+            known,
+            transcript,
+            first,
+            restart: start,
+            onCurrent: (current) => (server = current),
+          });
           // Through the restarted server's embedded runner, a running environment works.
-          await execWorks(current.url, credentials, rows);
-          console.info(summarize(`server kills (${DB})`, kills, rows, Math.round((Date.now() - started) / 1000)));
-          console.info(`server kills (${DB}): restarts took ${boots.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; settling after the last took ${(settleMs / 1000).toFixed(1)} s`);
+          await expectEverythingSettled({ label: "server", setup, url: last.url, credentials, known, kills, restartsMs, startedAt: started });
         },
         async () =>
           `environments:\n${describeStates(await environmentStates(setup.reader))}\n\n${transcript.text()}\n` +
@@ -156,8 +208,6 @@ describe.concurrent(`crashes (${DB})`, () => {
       startRunnerProcess({ databaseUrl: setup.database.url, dataDir: setup.dataDir, secret: SECRET, port: runnerPort, env: WANTED_LEASE_ENV });
     let server: ProductionServer | null = null;
     let runner: RunnerProcess | null = null;
-    const kills: KillRecord[] = [];
-    const boots: number[] = [];
     const extraRepositories: string[] = [];
     try {
       await withDiagnostics(
@@ -196,36 +246,20 @@ describe.concurrent(`crashes (${DB})`, () => {
           runner = currentRunner;
 
           const known: string[] = [];
-          for (let iteration = 0; iteration < KILLS; iteration++) {
-            const victim = currentRunner;
-            const kill = await createThenKill({
-              iteration,
-              url: web.url,
-              credentials,
-              repository: setup.repository,
-              random,
-              known,
-              kill: () => victim.kill(),
-            });
-            kills.push(kill);
-            transcript.add(`runner #${iteration} (killed ${kill.killAfterMs} ms after ${kill.sent.join(", ")}: ${kill.answers.join("; ")})`, victim.output());
-            runner = null;
-            const bootStarted = Date.now();
-            currentRunner = await startRunner();
-            boots.push(Date.now() - bootStarted);
-            runner = currentRunner;
-          }
-
-          const settleStarted = Date.now();
-          const rows = await waitForEveryEnvironmentToSettle(setup.reader, SETTLE_TIMEOUT_MS);
-          const settleMs = Date.now() - settleStarted;
-          expect(rows.length).toBeGreaterThanOrEqual(known.length);
-          expect(rows.filter((row) => row.desiredPhase === PHASE.RUNNING).length).toBeGreaterThan(0);
-          checkNothingOrphaned(setup.dataDir, rows);
+          const { kills, restartsMs } = await killDuringCreates({
+            label: "runner",
+            url: web.url,
+            credentials,
+            setup,
+            random,
+            known,
+            transcript,
+            first: currentRunner,
+            restart: startRunner,
+            onCurrent: (current) => (runner = current),
+          });
           // The web server reaches the restarted runner for exec.
-          await execWorks(web.url, credentials, rows);
-          console.info(summarize(`runner kills (${DB})`, kills, rows, Math.round((Date.now() - started) / 1000)));
-          console.info(`runner kills (${DB}): restarts took ${boots.map((ms) => (ms / 1000).toFixed(1)).join(", ")} s; settling after the last took ${(settleMs / 1000).toFixed(1)} s`);
+          await expectEverythingSettled({ label: "runner", setup, url: web.url, credentials, known, kills, restartsMs, startedAt: started });
         },
         async () =>
           `environments:\n${describeStates(await environmentStates(setup.reader))}\n\n${transcript.text()}\n` +

@@ -1,37 +1,27 @@
 import { join } from "node:path";
 import { openDatabase, type Database } from "@ona/db";
-import type { TestDatabases } from "@ona/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { LocalRunner, StepEvent } from "../src";
 import {
   RUNNING,
   STOPPED,
   createEnvironment,
-  freshDb,
   getEnvironment,
   makeRepo,
   providersUnderTest,
-  removeTempDirs,
   setDesiredPhase,
-  startDatabases,
   tempDir,
   testRunner,
+  useTestDatabases,
   waitFor,
 } from "./helpers";
 
 describe.each(providersUnderTest())("two runners on one %s database", (provider) => {
-  let databases: TestDatabases;
+  const databases = useTestDatabases(provider);
 
-  beforeAll(async () => {
-    databases = await startDatabases(provider);
-  });
-  afterAll(async () => {
-    await databases.stop();
-    removeTempDirs();
-  });
 
   it("never work the same environment at once, and share the work", async () => {
-    const testDb = await freshDb(databases);
+    const testDb = await databases.fresh();
     // Each runner has its own connection, as separate processes would.
     const second: Database = await openDatabase(testDb.url);
     const environmentsDir = join(tempDir(), "environments");

@@ -2,23 +2,20 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { TestDatabases } from "@ona/db/testing";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { LocalRunner } from "../src";
 import {
   RUNNING,
   STARTING,
   createEnvironment,
-  freshDb,
   getEnvironment,
   logText,
   makeRepo,
   pidAlive,
   providersUnderTest,
-  removeTempDirs,
-  startDatabases,
   tempDir,
   testRunner,
+  useTestDatabases,
   waitFor,
   type TestDb,
 } from "./helpers";
@@ -41,26 +38,19 @@ function startRunnerProcess(url: string, environmentsDir: string, processId: str
 }
 
 describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provider) => {
-  let databases: TestDatabases;
+  const databases = useTestDatabases(provider);
   let testDb: TestDb;
   let child: ChildProcess | undefined;
   let successor: LocalRunner | undefined;
 
-  beforeAll(async () => {
-    databases = await startDatabases(provider);
-  });
   afterEach(async () => {
     child?.kill("SIGKILL");
     await successor?.stop();
     await testDb.close();
   });
-  afterAll(async () => {
-    await databases.stop();
-    removeTempDirs();
-  });
 
   it("is taken over by another runner once its lease expires, and the environment ends RUNNING", async () => {
-    testDb = await freshDb(databases);
+    testDb = await databases.fresh();
     const work = tempDir();
     const environmentsDir = join(work, "environments");
     const markers = join(work, "markers");
@@ -111,7 +101,7 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
   });
 
   it("a half-finished clone left behind is discarded and the clone done again", async () => {
-    testDb = await freshDb(databases);
+    testDb = await databases.fresh();
     const environmentsDir = join(tempDir(), "environments");
     const env = await createEnvironment(testDb.db, makeRepo({ "complete.txt": "yes\n" }));
     // What a runner killed mid-clone leaves: a temporary clone folder, no checkout.

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { openDatabase, type Database, type Db, type EnvironmentRow } from "@ona/db";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { afterAll, beforeAll } from "vitest";
 import { createLocalRunner, type LocalRunner, type LocalRunnerOptions } from "../src";
 import { silentRunnerLogger } from "../src/logger";
 import { registerRunner } from "../src/registry";
@@ -77,11 +78,28 @@ export function providersUnderTest(): ("sqlite" | "postgresql")[] {
   return ["sqlite", "postgresql"];
 }
 
-export async function startDatabases(provider: "sqlite" | "postgresql"): Promise<TestDatabases> {
-  return startTestDatabases(provider);
+/**
+ * The provider's test databases for the enclosing describe block: started before its tests, stopped
+ * after them (and the temporary folders removed). `fresh()` gives a test a database of its own.
+ */
+export function useTestDatabases(provider: "sqlite" | "postgresql"): { fresh(): Promise<TestDb> } {
+  let databases: TestDatabases | undefined;
+  beforeAll(async () => {
+    databases = await startTestDatabases(provider);
+  });
+  afterAll(async () => {
+    await databases?.stop();
+    removeTempDirs();
+  });
+  return {
+    fresh() {
+      if (!databases) throw new Error("useTestDatabases: call fresh() from a test or a beforeEach hook");
+      return freshDb(databases);
+    },
+  };
 }
 
-export async function freshDb(databases: TestDatabases): Promise<TestDb> {
+async function freshDb(databases: TestDatabases): Promise<TestDb> {
   const fresh = await databases.fresh();
   const database = await openDatabase(fresh.url);
   return {

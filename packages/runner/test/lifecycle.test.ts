@@ -2,8 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { TestDatabases } from "@ona/db/testing";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
@@ -19,36 +18,27 @@ import {
   STOPPED,
   createEnvironment,
   failures,
-  freshDb,
   getEnvironment,
   logText,
   makeRepo,
   pidAlive,
   providersUnderTest,
-  removeTempDirs,
   setDesiredPhase,
-  startDatabases,
   tempDir,
   testRunner,
+  useTestDatabases,
   waitFor,
   type TestDb,
 } from "./helpers";
 
 describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) => {
-  let databases: TestDatabases;
+  const databases = useTestDatabases(provider);
   let testDb: TestDb;
   let environmentsDir: string;
   let runner: LocalRunner;
 
-  beforeAll(async () => {
-    databases = await startDatabases(provider);
-  });
-  afterAll(async () => {
-    await databases.stop();
-    removeTempDirs();
-  });
   beforeEach(async () => {
-    testDb = await freshDb(databases);
+    testDb = await databases.fresh();
     environmentsDir = join(tempDir(), "environments");
     runner = testRunner(testDb.db, environmentsDir);
     // Registers the runner and its classes; the loop is not started: tests drive it with reconcileOnce.

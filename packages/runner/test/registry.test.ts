@@ -1,37 +1,27 @@
 import { join } from "node:path";
-import type { TestDatabases } from "@ona/db/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { formatDuration, markEnvironmentsOfSilentRunners } from "../src";
 import {
   RUNNING,
   STOPPED,
   createEnvironment,
   failures,
-  freshDb,
   getEnvironment,
   makeRepo,
   providersUnderTest,
-  removeTempDirs,
   setDesiredPhase,
-  startDatabases,
   tempDir,
   testRunner,
+  useTestDatabases,
   waitFor,
 } from "./helpers";
 
 describe.each(providersUnderTest())("heartbeats and silent runners on %s", (provider) => {
-  let databases: TestDatabases;
+  const databases = useTestDatabases(provider);
 
-  beforeAll(async () => {
-    databases = await startDatabases(provider);
-  });
-  afterAll(async () => {
-    await databases.stop();
-    removeTempDirs();
-  });
 
   it("a started runner keeps its heartbeat fresh", async () => {
-    const testDb = await freshDb(databases);
+    const testDb = await databases.fresh();
     const runner = testRunner(testDb.db, join(tempDir(), "environments"), { heartbeatIntervalMs: 50 });
     await runner.start();
     try {
@@ -48,7 +38,7 @@ describe.each(providersUnderTest())("heartbeats and silent runners on %s", (prov
   });
 
   it("marks pending environments of a silent runner once, and the runner clears the mark when it works on them", async () => {
-    const testDb = await freshDb(databases);
+    const testDb = await databases.fresh();
     const { db } = testDb;
     const environmentsDir = join(tempDir(), "environments");
     const repo = makeRepo({});
