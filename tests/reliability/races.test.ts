@@ -13,8 +13,12 @@ import { startTestServer, type TestServer } from "../support/server";
 import { PHASE, environmentOf, seededRandom, sleep, tail, waitUntil, withDiagnostics } from "./helpers";
 
 const DB = process.env.ONA_TEST_DB ?? "sqlite";
-/** What a writer that gave up waiting for a lock says (SQLite through Prisma: "Operation has timed out", P1008), and PostgreSQL's equivalents. */
-const LOCK_TROUBLE = /database is locked|SQLITE_BUSY|Operation has timed out|P1008|deadlock detected|could not serialize/i;
+/**
+ * What a writer that gave up waiting for a lock says (SQLite through Prisma: "Operation has timed
+ * out", P1008), and PostgreSQL's equivalents. Whole words: a generated id such as "…mp100893…" in
+ * a successful answer is not an error code.
+ */
+const LOCK_TROUBLE = /database is locked|SQLITE_BUSY|Operation has timed out|\bP1008\b|deadlock detected|could not serialize/i;
 
 let databases: TestDatabases;
 
