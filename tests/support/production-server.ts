@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestDatabase } from "@ona/db/testing";
+import { freePort, supervise } from "./processes";
+
+export { freePort };
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 export const SERVER_ENTRY = join(REPO_ROOT, "apps/web/dist/server.js");
@@ -20,17 +22,6 @@ export interface ProductionServer {
   stop(): Promise<void>;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
 /**
  * Starts the built web server (`pnpm start`'s `node apps/web/dist/server.js`) as its own
  * process on a free port with its own data folder: pages, auth routes, API and embedded runner.
@@ -45,7 +36,6 @@ export async function startProductionServer(options: {
   const port = options.port ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "ona-server-"));
   const url = `http://localhost:${port}`;
-  let output = "";
   const child = spawn(process.execPath, [SERVER_ENTRY], {
     cwd: REPO_ROOT,
     env: {
@@ -60,13 +50,11 @@ export async function startProductionServer(options: {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+  const supervised = supervise(child);
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`the server exited with ${child.exitCode}:\n${output}`);
+    if (supervised.ended()) throw new Error(`the server exited with ${child.exitCode ?? child.signalCode}:\n${supervised.output()}`);
     try {
       const response = await fetch(`http://127.0.0.1:${port}/api/health`);
       if (response.ok) break;
@@ -75,7 +63,7 @@ export async function startProductionServer(options: {
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`the server did not become healthy in 60 s:\n${output}`);
+      throw new Error(`the server did not become healthy in 60 s:\n${supervised.output()}`);
     }
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -85,16 +73,10 @@ export async function startProductionServer(options: {
     port,
     dataDir,
     process: child,
-    output: () => output,
-    async kill() {
-      if (child.exitCode === null) child.kill("SIGKILL");
-      await exited;
-    },
+    output: supervised.output,
+    kill: supervised.kill,
     async stop() {
-      if (child.exitCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
+      await supervised.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };

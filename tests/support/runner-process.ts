@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT, freePort } from "./production-server";
+import { freePort, supervise } from "./processes";
+import { REPO_ROOT } from "./production-server";
 
 export const RUNNER_ENTRY = join(REPO_ROOT, "apps/web/dist/runner.js");
 
@@ -32,7 +33,6 @@ export async function startRunnerProcess(options: {
 }): Promise<RunnerProcess> {
   if (!existsSync(RUNNER_ENTRY)) throw new Error(`${RUNNER_ENTRY} is missing: run pnpm build first`);
   const port = options.port ?? (await freePort());
-  let output = "";
   const child = spawn(process.execPath, [RUNNER_ENTRY], {
     cwd: REPO_ROOT,
     env: {
@@ -46,19 +46,17 @@ export async function startRunnerProcess(options: {
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolveExit) => child.once("exit", () => resolveExit()));
+  const supervised = supervise(child);
 
   const deadline = Date.now() + 60_000;
   // It prints this once it has registered (classes seeded), started its loop and listens.
-  while (!output.includes("Ona runner is working")) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`the runner exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
+  while (!supervised.output().includes("Ona runner is working")) {
+    if (supervised.ended()) {
+      throw new Error(`the runner exited with ${child.exitCode ?? child.signalCode}:\n${supervised.output()}`);
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`the runner did not start in 60 s:\n${output}`);
+      throw new Error(`the runner did not start in 60 s:\n${supervised.output()}`);
     }
     await new Promise((resolveWait) => setTimeout(resolveWait, 50));
   }
@@ -66,16 +64,8 @@ export async function startRunnerProcess(options: {
   return {
     port,
     process: child,
-    output: () => output,
-    async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      await exited;
-    },
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
-      await exited;
-      clearTimeout(timer);
-    },
+    output: supervised.output,
+    kill: supervised.kill,
+    stop: supervised.stop,
   };
 }
