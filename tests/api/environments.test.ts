@@ -5,6 +5,7 @@ import type { Environment, EnvironmentPhase, ExecOutput, LogsOutput } from "@ona
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { makeRepository } from "../support/git";
+import { TEST_REPOSITORIES } from "../support/repositories";
 import { startTestServer, type TestServer } from "../support/server";
 
 let databases: TestDatabases;
@@ -103,7 +104,7 @@ describe(`environments through the API (${process.env.ONA_TEST_DB ?? "sqlite"})`
   });
 
   it("reports git's reason when the repository cannot be cloned", async () => {
-    const created = await create("/nonexistent/path/to/repo");
+    const created = await create(join(TEST_REPOSITORIES, "no-such-repository"));
     const deadline = Date.now() + 30_000;
     let environment = await get(created.id);
     while (environment.status.failureMessage.length === 0 && Date.now() < deadline) {
@@ -112,6 +113,25 @@ describe(`environments through the API (${process.env.ONA_TEST_DB ?? "sqlite"})`
     }
     expect(environment.status.failureMessage.join("\n")).toMatch(/does not exist|not a git repository|not found/i);
     expect(environment.status.phase).not.toBe("ENVIRONMENT_PHASE_RUNNING");
+  });
+
+  it("refuses folders of the server's own disk outside ONA_LOCAL_REPOSITORIES, and transports that run programs", async () => {
+    for (const contextUrl of [
+      "/etc",
+      "file:///etc",
+      join(server.dataDir, "environments"),
+      `${TEST_REPOSITORIES}/../${server.dataDir.split("/").pop() ?? ""}`,
+      "ext::sh -c touch% /tmp/pwned",
+      "fd::17",
+      "ftp://example.com/repo.git",
+      "relative/path",
+    ]) {
+      const result = await mutate(server.url, "environment.create", { contextUrl }, { token: readWrite });
+      expect(result.status, contextUrl).toBe(400);
+      expect(result.body, contextUrl).toMatchObject({ error: { data: { onaCode: "VALIDATION", issues: [{ path: "contextUrl" }] } } });
+    }
+    const refused = await mutate(server.url, "environment.create", { contextUrl: "/etc" }, { token: readWrite });
+    expect(refused.error?.message).toBe(`"/etc" cannot be cloned: folders of the server's disk can be cloned only from under ${TEST_REPOSITORIES}`);
   });
 
   it("lets a read-only token list, get and read logs, and refuses every change", async () => {

@@ -1,6 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
@@ -9,6 +8,7 @@ import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { launchBrowser, type Browser } from "../support/browser";
 import { mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { startProductionServer, type ProductionServer } from "../support/production-server";
+import { repositoryDir } from "../support/repositories";
 
 /**
  * The web settings UI in a real browser (Debian's chromium) against the production build:
@@ -38,7 +38,7 @@ beforeAll(async () => {
   browser = await launchBrowser({ origin: server.url });
   page = browser.page;
 
-  repository = mkdtempSync(join(tmpdir(), "ona-browser-repo-"));
+  repository = repositoryDir("browser-repo-");
   mkdirSync(join(repository, ".ona"));
   writeFileSync(join(repository, "README.md"), "# demo\n");
   writeFileSync(join(repository, ".ona/setup.sh"), "echo 'setting up the demo project'\n");

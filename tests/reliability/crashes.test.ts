@@ -9,6 +9,7 @@ import { createToken, mutate, signUp, type Credentials } from "../support/client
 import { makeRepository } from "../support/git";
 import { freePort, startProductionServer, type ProductionServer } from "../support/production-server";
 import { startRunnerProcess, type RunnerProcess } from "../support/runner-process";
+import { removeDataDir } from "../support/repositories";
 import {
   CRASH_REPOSITORY_FILES,
   DEFAULT_LEASE_MS,
@@ -75,7 +76,7 @@ async function setUp(prefix: string): Promise<Setup> {
 async function tearDown(setup: Setup): Promise<void> {
   await setup.reader.close();
   await setup.database.drop();
-  rmSync(setup.dataDir, { recursive: true, force: true });
+  await removeDataDir(setup.dataDir);
   rmSync(setup.repository, { recursive: true, force: true });
 }
 

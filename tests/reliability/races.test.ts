@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -9,6 +9,7 @@ import { createToken, mutate, query, signUp, type CallResult, type Credentials }
 import { makeRepository } from "../support/git";
 import { startLockHolder, type LockHolder } from "../support/lock-holder";
 import { startRunnerProcess, type RunnerProcess } from "../support/runner-process";
+import { removeDataDir } from "../support/repositories";
 import { startTestServer, type TestServer } from "../support/server";
 import { PHASE, environmentOf, seededRandom, sleep, tail, waitUntil, withDiagnostics } from "./helpers";
 
@@ -400,7 +401,7 @@ describe(`races (${DB})`, () => {
       await (lockHolder as LockHolder | null)?.stop().catch(() => undefined);
       await (runner as RunnerProcess | null)?.stop();
       await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     }
   }, 300_000);
 });

@@ -2,6 +2,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { repositoryDir } from "./repositories";
 
 export const REPO_ROOT = resolve(import.meta.dirname, "../..");
 /** The built CLI: `pnpm --filter @ona/cli build` writes it. */
@@ -106,11 +107,11 @@ export function runProcess(
 }
 
 /**
- * A git repository in a temp folder, to use as a context URL: one commit with a README and,
+ * A git repository under TEST_REPOSITORIES, to use as a context URL: one commit with a README and,
  * unless `setup` is false, an `.ona/setup.sh` that prints a line.
  */
 export function makeGitRepository(options: { setup?: string | false } = {}): { path: string; remove(): void } {
-  const path = mkdtempSync(join(tmpdir(), "ona-repo-"));
+  const path = repositoryDir();
   writeFileSync(join(path, "README.md"), "# a test repository\n");
   if (options.setup !== false) {
     mkdirSync(join(path, ".ona"));

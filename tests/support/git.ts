@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { repositoryDir } from "./repositories";
 
-/** A real git repository in a temp folder, with the given files committed on `main`. */
+/** A real git repository under TEST_REPOSITORIES, with the given files committed on `main`. */
 export function makeRepository(files: Record<string, string> = { "README.md": "# demo\n" }): string {
-  const dir = mkdtempSync(join(tmpdir(), "ona-repo-"));
+  const dir = repositoryDir();
   const git = (...args: string[]) =>
     execFileSync("git", args, {
       cwd: dir,

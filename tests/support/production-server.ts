@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { TestDatabase } from "@ona/db/testing";
 import { freePort, supervise } from "./processes";
+import { TEST_REPOSITORIES, removeDataDir } from "./repositories";
 
 export { freePort };
 
@@ -45,6 +46,7 @@ export async function startProductionServer(options: {
       PORT: String(port),
       HOST: "127.0.0.1",
       ONA_DATA_DIR: dataDir,
+      ONA_LOCAL_REPOSITORIES: TEST_REPOSITORIES,
       ...(options.database ? { DATABASE_URL: options.database.url } : {}),
       ...options.env,
     },
@@ -77,7 +79,7 @@ export async function startProductionServer(options: {
     kill: supervised.kill,
     async stop() {
       await supervised.stop();
-      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) await removeDataDir(dataDir);
     },
   };
 }

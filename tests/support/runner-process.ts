@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, supervise } from "./processes";
 import { REPO_ROOT } from "./production-server";
+import { TEST_REPOSITORIES } from "./repositories";
 
 export const RUNNER_ENTRY = join(REPO_ROOT, "apps/web/dist/runner.js");
 
@@ -39,6 +40,7 @@ export async function startRunnerProcess(options: {
       ...process.env,
       NODE_ENV: "production",
       ONA_DATA_DIR: options.dataDir,
+      ONA_LOCAL_REPOSITORIES: TEST_REPOSITORIES,
       DATABASE_URL: options.databaseUrl,
       ONA_SECRET: options.secret,
       ONA_RUNNER_PORT: String(port),

@@ -1,5 +1,5 @@
 import { createServer, type Server } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
@@ -8,6 +8,7 @@ import { openDatabase, type Database } from "@ona/db";
 import type { TestDatabases } from "@ona/db/testing";
 import { createLocalRunner, type LocalRunner } from "@ona/runner";
 import { createTestClock, type TestClock } from "./clock";
+import { TEST_REPOSITORIES, removeDataDir } from "./repositories";
 
 export interface LogLine {
   level: string;
@@ -62,6 +63,8 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
           clock: clock.now,
           logger,
           pollIntervalMs: 50,
+          localRepositories: [TEST_REPOSITORIES],
+          protectedDirs: [dataDir],
         });
   await runner?.start();
 
@@ -78,6 +81,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       trustProxy: false,
       authFailureLimit: 30,
       authFailureWindowSeconds: 300,
+      repositorySources: { localRepositories: [TEST_REPOSITORIES], forbidden: [dataDir] },
       ...options.config,
     };
     const api = await createOnaApi({
@@ -118,7 +122,7 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
       await api.close();
       await database.close();
       await fresh.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      await removeDataDir(dataDir);
     },
   };
 }

@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { ApiConfig } from "@ona/api";
@@ -39,6 +39,17 @@ const EnvSchema = z.object({
     .int()
     .min(500, "ONA_RUNNER_LEASE_MS must be at least 500")
     .default(30_000),
+  ONA_RUNTIME: z
+    .enum(["sandbox", "host"], { error: "ONA_RUNTIME must be sandbox (the default) or host (single-user mode, no sandbox)" })
+    .default("sandbox"),
+  ONA_LOCAL_REPOSITORIES: z.string().optional(),
+  ONA_SANDBOX_NETWORK: z
+    .enum(["private", "shared"], { error: "ONA_SANDBOX_NETWORK must be private (the default) or shared (the host's network)" })
+    .default("private"),
+  ONA_SANDBOX_UIDS: z
+    .string()
+    .regex(/^\d+-\d+$/, "ONA_SANDBOX_UIDS must be a range of host uids like 400000-499999")
+    .default("400000-499999"),
   ONA_AUTH_FAILURE_LIMIT: z.coerce.number({ error: "ONA_AUTH_FAILURE_LIMIT must be a number" }).int().min(1).default(30),
   ONA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce
     .number({ error: "ONA_AUTH_FAILURE_WINDOW_SECONDS must be a number" })
@@ -60,6 +71,15 @@ export interface ServerConfig {
   runnerLeaseMs: number;
   /** Shared between the web server and a separate runner process for exec calls. */
   runnerSecret: string;
+  /** How the runner isolates environments (for the embedded runner and `pnpm ona-runner`). */
+  isolation: {
+    runtime: "sandbox" | "host";
+    /** Folders local repositories may be cloned from; never the data directory or the server's own folder. */
+    localRepositories: string[];
+    protectedDirs: string[];
+    sandboxNetwork: "private" | "shared";
+    sandboxUids: { first: number; count: number };
+  };
   api: ApiConfig;
 }
 
@@ -83,6 +103,27 @@ function serverSecret(configured: string | undefined, dataDir: string): string {
   return secret;
 }
 
+/** ONA_LOCAL_REPOSITORIES: absolute folders, comma-separated, none inside the data directory or the server's folder. */
+function localRepositoriesOf(setting: string | undefined, protectedDirs: string[]): string[] {
+  const dirs = (setting ?? "")
+    .split(",")
+    .map((dir) => dir.trim())
+    .filter(Boolean);
+  for (const dir of dirs) {
+    if (!isAbsolute(dir)) throw new ConfigError(`invalid configuration:\n  ONA_LOCAL_REPOSITORIES: "${dir}" must be an absolute path`);
+    const inside = protectedDirs.find((guarded) => isWithin(resolve(dir), guarded));
+    if (inside !== undefined) {
+      throw new ConfigError(`invalid configuration:\n  ONA_LOCAL_REPOSITORIES: "${dir}" is inside ${inside}, which environments may never read`);
+    }
+  }
+  return dirs.map((dir) => resolve(dir));
+}
+
+function isWithin(path: string, parent: string): boolean {
+  const rel = relative(parent, path);
+  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -99,6 +140,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`ONA_DATA_DIR: cannot create ${dataDir} (${(error as Error).message})`);
   }
   const databaseUrl = values.DATABASE_URL ?? `file:${join(dataDir, "ona.db")}`;
+  const protectedDirs = [dataDir, root];
+  const localRepositories = localRepositoriesOf(values.ONA_LOCAL_REPOSITORIES, protectedDirs);
+  const [firstUid = 0, lastUid = 0] = values.ONA_SANDBOX_UIDS.split("-").map(Number);
+  if (firstUid < 1000 || lastUid < firstUid || lastUid > 2 ** 31 - 2) {
+    throw new ConfigError("invalid configuration:\n  ONA_SANDBOX_UIDS: the range must start at 1000 or above and end after it, like 400000-499999");
+  }
   const secret = serverSecret(values.ONA_SECRET, dataDir);
   const publicUrl = (values.ONA_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, "");
   const trustedOrigins = [
@@ -117,7 +164,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runnerPort: values.ONA_RUNNER_PORT,
     runnerLeaseMs: values.ONA_RUNNER_LEASE_MS,
     runnerSecret: createHmac("sha256", secret).update("ona runner exec").digest("hex"),
+    isolation: {
+      runtime: values.ONA_RUNTIME,
+      localRepositories,
+      protectedDirs,
+      sandboxNetwork: values.ONA_SANDBOX_NETWORK,
+      sandboxUids: { first: firstUid, count: lastUid - firstUid + 1 },
+    },
     api: {
+      repositorySources: { localRepositories, forbidden: protectedDirs },
       serverSecret: secret,
       publicUrl,
       trustedOrigins,

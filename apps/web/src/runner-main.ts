@@ -3,7 +3,7 @@ import { consoleLogger } from "@ona/api";
 import { migrate, openDatabase } from "@ona/db";
 import { createLocalRunner, createRunnerHttpHandler } from "@ona/runner";
 import { ConfigError, loadConfig } from "./config";
-import { migrationsDir } from "./system";
+import { migrationsDir, runnerIsolationOptions } from "./system";
 
 /**
  * `pnpm ona-runner`: the local runner as its own process, for a scaled setup where the web
@@ -19,6 +19,7 @@ async function main() {
       environmentsDir: config.environmentsDir,
       leaseMs: config.runnerLeaseMs,
       logger: consoleLogger,
+      ...runnerIsolationOptions(config),
     });
   await runner.start();
   const server = createServer(createRunnerHttpHandler(runner, { sharedSecret: config.runnerSecret }));

@@ -24,6 +24,17 @@ export interface OnaSystem {
   close(): Promise<void>;
 }
 
+/** The runner's share of the configuration: how it isolates environments. */
+export function runnerIsolationOptions(config: ServerConfig) {
+  return {
+    runtime: config.isolation.runtime,
+    localRepositories: config.isolation.localRepositories,
+    protectedDirs: config.isolation.protectedDirs,
+    sandboxNetwork: config.isolation.sandboxNetwork,
+    sandboxUids: config.isolation.sandboxUids,
+  };
+}
+
 /** Migrates and opens the database, starts the embedded runner unless told not to, and the API. */
 export async function startSystem(config: ServerConfig): Promise<OnaSystem> {
   await migrate(config.databaseUrl, { migrationsDir: migrationsDir() });
@@ -36,6 +47,7 @@ export async function startSystem(config: ServerConfig): Promise<OnaSystem> {
       environmentsDir: config.environmentsDir,
       leaseMs: config.runnerLeaseMs,
       logger: consoleLogger,
+      ...runnerIsolationOptions(config),
     });
     await runner.start();
     runnerClient = runner;

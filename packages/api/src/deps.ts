@@ -1,3 +1,4 @@
+import type { RepositorySourcePolicy } from "@ona/runner";
 import type { Db, DatabaseProvider } from "@ona/db";
 import type { Principal } from "@ona/contracts";
 
@@ -23,6 +24,8 @@ export interface ApiConfig {
   /** Failed authentications allowed per client address in `authFailureWindowSeconds`. */
   authFailureLimit: number;
   authFailureWindowSeconds: number;
+  /** Which context URLs environments may be created from (local folders only under the operator's list). */
+  repositorySources: RepositorySourcePolicy;
 }
 
 export interface ServiceDeps {

@@ -1,32 +1,37 @@
-import { isAcceptableBranch, parseContextUrl, redactUrl } from "./context-url";
+import { isAcceptableBranch, redactUrl } from "./context-url";
 import type { EnvironmentLogWriter } from "./environment-log";
 import { StepAborted, StepFailure, type AbortReason } from "./errors";
-import { startProcess } from "./processes";
-import type { ProcessTracker } from "./processes";
+import type { Isolation } from "./isolation";
+import type { RepositorySource } from "./repository-source";
+import type { EnvironmentIdentity } from "./workspace";
 
 export interface CloneOptions {
-  contextUrl: string;
-  /** An empty or missing folder to clone into. */
+  source: RepositorySource;
+  isolation: Isolation;
+  environment: EnvironmentIdentity;
+  /** The empty checkout, as the environment's processes see it. */
   destination: string;
-  env: NodeJS.ProcessEnv;
   log: EnvironmentLogWriter;
-  tracker: ProcessTracker;
   timeoutMs: number;
   signal: AbortSignal;
-  /** git resolves relative local paths against this folder. */
-  cwd: string;
 }
+
+const TRUSTING_UPLOAD_PACK = "git -c safe.directory='*' upload-pack";
 
 /** What git said on stderr is kept up to this size for the failure message. */
 const STDERR_TAIL_BYTES = 16 * 1024;
 
 /**
- * `git clone` of the context URL, run as argv (never through a shell), with `--` before the
- * URL so that it cannot be read as an option, prompts switched off (a URL needing credentials
- * fails instead of hanging), and the `ext::` transport refused (it runs arbitrary commands).
+ * `git clone` of the context URL inside the environment, run as argv (never through a shell),
+ * with `--` before the URL so that it cannot be read as an option, prompts switched off (a URL
+ * needing credentials fails instead of hanging), the `ext::` transport refused (it runs
+ * arbitrary commands), and local repositories cloned through git's transport rather than by
+ * copying or linking their object files.
  */
 export async function cloneRepository(options: CloneOptions): Promise<void> {
-  const { url, branch } = parseContextUrl(options.contextUrl);
+  const { source } = options;
+  const url = source.kind === "local" ? source.path : source.url;
+  const { branch } = source;
   if (branch !== null && !isAcceptableBranch(branch)) {
     throw new StepFailure(`"${branch}" in the context URL is not a valid branch name`);
   }
@@ -35,6 +40,11 @@ export async function cloneRepository(options: CloneOptions): Promise<void> {
     "-c",
     "protocol.ext.allow=never",
     "clone",
+    // A local repository belongs to another uid than the environment's, and git's upload-pack
+    // refuses such a repository unless told otherwise (and takes that only from its own command
+    // line); set for the clone and kept in the checkout's config, so later fetches work too.
+    // Only that repository and the environment's own files are there to be read.
+    ...(source.kind === "local" ? ["--no-local", `--upload-pack=${TRUSTING_UPLOAD_PACK}`, "-c", `remote.origin.uploadpack=${TRUSTING_UPLOAD_PACK}`] : []),
     ...(branch === null ? [] : ["--branch", branch]),
     "--",
     url,
@@ -47,18 +57,15 @@ export async function cloneRepository(options: CloneOptions): Promise<void> {
   const stdout = options.log.lines("stdout");
   const stderr = options.log.lines("stderr");
   let stderrTail = Buffer.alloc(0);
-  const started = startProcess({
+  const started = options.isolation.start(options.environment, {
     argv,
-    cwd: options.cwd,
-    env: {
-      ...options.env,
+    extraEnv: {
       GIT_TERMINAL_PROMPT: "0",
       // ssh would ask about unknown host keys or passphrases on a terminal the runner has not got.
-      GIT_SSH_COMMAND: options.env.GIT_SSH_COMMAND ?? "ssh -o BatchMode=yes",
+      GIT_SSH_COMMAND: "ssh -o BatchMode=yes",
     },
     timeoutMs: options.timeoutMs,
     signal: options.signal,
-    tracker: options.tracker,
     onStdout: (chunk) => stdout.write(chunk),
     onStderr: (chunk) => {
       stderr.write(chunk);

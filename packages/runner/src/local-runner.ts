@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { ExecOutput } from "@ona/contracts";
 import type { Db } from "@ona/db";
@@ -8,6 +9,8 @@ import { consoleRunnerLogger, systemClock, type Clock, type RunnerLogger } from 
 import { Phase } from "./phases";
 import { Reconciler, type StepEvent } from "./reconciler";
 import { recordHeartbeat, registerRunner } from "./registry";
+import { createIsolation, limitsFromConfiguration, type IsolationReport, type RuntimeMode, type UidRange } from "./isolation";
+import { resolveRepositorySource, type RepositorySourcePolicy } from "./repository-source";
 import { LocalRuntime } from "./runtime";
 import { isSafeEnvironmentId } from "./workspace";
 
@@ -34,14 +37,26 @@ export interface LocalRunnerOptions {
   setupTimeoutMs?: number;
   /** How long an environment's processes get to exit after SIGTERM before SIGKILL. */
   stopGraceMs?: number;
-  /** Variables environments inherit; defaults to this process's (server-only ones are always removed). */
-  baseEnv?: NodeJS.ProcessEnv;
+  /** This process's variables; environments take only LANG and TERM from them (and, in single-user mode, PATH and HOME). */
+  runnerEnv?: Readonly<Record<string, string | undefined>>;
+  /** "sandbox" (the default): each environment in a sandbox of its own; "host": single-user mode, no sandbox. */
+  runtime?: RuntimeMode;
+  /** Folders under which local repositories may be cloned (file:// or a path). None by default. */
+  localRepositories?: string[];
+  /** Folders never cloned from and never visible to an environment (the server's data directory). */
+  protectedDirs?: string[];
+  /** "private" (the default): a network namespace per environment; "shared": the host's network. */
+  sandboxNetwork?: "private" | "shared";
+  /** Host uids for environments when the runner is root. */
+  sandboxUids?: UidRange;
   /** Called around every step, e.g. to trace which process works on what. */
   onStep?: (event: StepEvent) => void;
 }
 
 export interface LocalRunner extends RunnerClient {
   readonly runnerId: string;
+  /** What the runner can guarantee about its environments' isolation, and what it cannot. */
+  readonly isolation: IsolationReport;
   readonly processId: string;
   /** Registers the runner (seeding its classes on first start), then starts the heartbeat and the reconcile loop. */
   start(): Promise<void>;
@@ -69,9 +84,30 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? consoleRunnerLogger;
   const { db } = options;
+  const sources: RepositorySourcePolicy = {
+    localRepositories: options.localRepositories ?? [],
+    forbidden: [options.environmentsDir, ...(options.protectedDirs ?? [])],
+  };
+  const isolation = createIsolation({
+    mode: options.runtime ?? "sandbox",
+    environmentsDir: options.environmentsDir,
+    runnerEnv: options.runnerEnv ?? process.env,
+    ...(options.sandboxNetwork ? { network: options.sandboxNetwork } : {}),
+    ...(options.sandboxUids ? { uidRange: options.sandboxUids } : {}),
+    localSource: (contextUrl) => {
+      try {
+        const source = resolveRepositorySource(contextUrl, sources, { resolveLinks: true });
+        // A repository that is not there (yet) is not bound; git then says it does not exist.
+        return source.kind === "local" && existsSync(source.path) ? source.path : null;
+      } catch {
+        return null;
+      }
+    },
+  });
   const runtime = new LocalRuntime({
     environmentsDir: options.environmentsDir,
-    baseEnv: options.baseEnv ?? process.env,
+    isolation,
+    sources,
     cloneTimeoutMs: options.cloneTimeoutMs ?? DEFAULT_CLONE_TIMEOUT_MS,
     setupTimeoutMs: options.setupTimeoutMs ?? DEFAULT_SETUP_TIMEOUT_MS,
     stopGraceMs: options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS,
@@ -105,9 +141,12 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     runnerId,
     processId,
 
+    isolation: isolation.report,
+
     async start() {
       if (started) return;
       await registerRunner(db, { id: runnerId, name: options.runnerName ?? "Local runner", kind: "local" }, clock);
+      reportIsolation(logger, runnerId, isolation.report);
       started = true;
       heartbeat = setInterval(() => void beat(), options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
       reconciler.startLoop(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
@@ -131,7 +170,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       const row = isSafeEnvironmentId(request.environmentId)
         ? await db.environment.findUnique({
             where: { id: request.environmentId },
-            select: { id: true, runnerId: true, phase: true, contextUrl: true },
+            select: { id: true, runnerId: true, phase: true, contextUrl: true, class: { select: { configuration: true } } },
           })
         : null;
       if (row === null) throw new RunnerError("NOT_FOUND", `environment ${request.environmentId} not found`);
@@ -143,9 +182,20 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       }
       const stillRunning = async (): Promise<boolean> =>
         (await db.environment.findUnique({ where: { id: row.id }, select: { phase: true } }))?.phase === Phase.RUNNING;
-      return runtime.exec(row, request.command, request.timeoutSeconds, stillRunning);
+      const spec = { id: row.id, contextUrl: row.contextUrl, limits: limitsFromConfiguration(row.class.configuration) };
+      return runtime.exec(spec, request.command, request.timeoutSeconds, stillRunning);
     },
   };
+}
+
+/** Said at every start: an operator must not miss that environments run without a sandbox, or cannot run. */
+function reportIsolation(logger: RunnerLogger, runnerId: string, report: IsolationReport): void {
+  if (report.problem !== null) {
+    logger.error("environments cannot run on this runner", { runnerId, problem: report.problem });
+    return;
+  }
+  logger.info("environment isolation", { runnerId, mode: report.mode, properties: report.properties });
+  for (const warning of report.warnings) logger.warn("environment isolation is weaker than it could be", { runnerId, warning });
 }
 
 function validateExecRequest(request: ExecRequest): void {

@@ -14,6 +14,15 @@ import { errnoOf } from "./errors";
 /** Set in every process the runner starts for an environment; how they are found again on Linux. */
 export const ENVIRONMENT_ID_VARIABLE = "ONA_ENVIRONMENT_ID";
 
+/**
+ * A complete set of variables for a child process. Typed as ProcessEnv only for spawn: an app
+ * may augment ProcessEnv with keys it requires of its own process (Next.js adds NODE_ENV),
+ * which a child's deliberately small set does not have.
+ */
+export function asProcessEnv(variables: Record<string, string>): NodeJS.ProcessEnv {
+  return variables as NodeJS.ProcessEnv;
+}
+
 export interface ProcessResult {
   /** The exit code, or 128 + the signal number when a signal ended the process (as shells report it). */
   exitCode: number;
@@ -27,7 +36,7 @@ export interface ProcessResult {
 export interface StartProcessOptions {
   argv: string[];
   cwd: string;
-  env: NodeJS.ProcessEnv;
+  env: Record<string, string>;
   /** Ends the whole process group after this long. */
   timeoutMs?: number;
   /** Ends the whole process group when aborted. */
@@ -64,7 +73,7 @@ export function startProcess(options: StartProcessOptions): StartedProcess {
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
     // detached: the child leads a new process group (setsid), which is what lets us end all of it.
-    child = spawn(file, args, { cwd: options.cwd, env: options.env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(file, args, { cwd: options.cwd, env: asProcessEnv(options.env), detached: true, stdio: ["ignore", "pipe", "pipe"] });
   } catch (error) {
     // Thrown, not emitted, for arguments Node refuses outright (a NUL byte, say).
     const reason: NodeJS.ErrnoException = error instanceof Error ? error : new Error(String(error));

@@ -5,7 +5,9 @@ import { StepAborted, StepFailure, messageOf } from "./errors";
 import { Leases } from "./lease";
 import type { Clock, RunnerLogger } from "./logger";
 import { Phase, atDesiredPhase, notAtDesiredPhase, planStep, type WorkPhase } from "./phases";
+import { DEFAULT_LIMITS, limitsFromConfiguration } from "./isolation";
 import type { EnvironmentRuntime } from "./runtime";
+import type { EnvironmentSpec } from "./workspace";
 
 /** Reported around every step a runner process takes on an environment (for observability and tests). */
 export interface StepEvent {
@@ -320,24 +322,25 @@ export class Reconciler {
     signal: AbortSignal,
   ): Promise<"done" | "failed" | "aborted" | "lost"> {
     const { runtime } = this.options;
-    const identity = { id: row.id, contextUrl: row.contextUrl };
     this.emit(row.id, phase, "start");
     let next: EnvironmentPhase;
     let done: string;
     try {
       switch (phase) {
         case Phase.CREATING:
-          await runtime.ensureCheckout(identity, log, signal);
+          await runtime.ensureCheckout(await this.specOf(row), log, signal);
           next = Phase.STARTING;
           done = "starting";
           break;
-        case Phase.STARTING:
+        case Phase.STARTING: {
           // Also clones: an environment stopped before its clone finished starts from scratch.
-          await runtime.ensureCheckout(identity, log, signal);
-          await runtime.ensureSetup(identity, log, signal);
+          const spec = await this.specOf(row);
+          await runtime.ensureCheckout(spec, log, signal);
+          await runtime.ensureSetup(spec, log, signal);
           next = Phase.RUNNING;
           done = "environment is running";
           break;
+        }
         case Phase.STOPPING: {
           const { ended } = await this.stopEverything(row.id);
           next = Phase.STOPPED;
@@ -373,6 +376,12 @@ export class Reconciler {
     }
     if (changed) log.system(done);
     return changed ? "done" : "lost";
+  }
+
+  /** What the runtime needs of an environment: its identity and its class's limits. */
+  private async specOf(row: EnvironmentRow): Promise<EnvironmentSpec> {
+    const environmentClass = await this.options.db.environmentClass.findUnique({ where: { id: row.classId }, select: { configuration: true } });
+    return { id: row.id, contextUrl: row.contextUrl, limits: environmentClass === null ? DEFAULT_LIMITS : limitsFromConfiguration(environmentClass.configuration) };
   }
 
   private async stopEverything(environmentId: string): Promise<{ ended: number }> {

@@ -1,18 +1,19 @@
 import type { Db } from "@ona/db";
+import { describeLimits, limitsFromConfiguration } from "./isolation/limits";
 import type { Clock } from "./logger";
 import { notAtDesiredPhase } from "./phases";
 
 export interface SeedClass {
   suffix: string;
   displayName: string;
-  cpu: number;
-  memory: string;
+  /** The class's configuration: its limits (see isolation/limits.ts for the keys). */
+  limits: { cpu: string; memory: string; processes: string; disk: string };
 }
 
 /** The classes a local runner offers on first start; ids are `<runnerId>-<suffix>` (local-small, local-large). */
 export const LOCAL_CLASSES: SeedClass[] = [
-  { suffix: "small", displayName: "Small", cpu: 1, memory: "2Gi" },
-  { suffix: "large", displayName: "Large", cpu: 2, memory: "8Gi" },
+  { suffix: "small", displayName: "Small", limits: { cpu: "1", memory: "2Gi", processes: "512", disk: "20Gi" } },
+  { suffix: "large", displayName: "Large", limits: { cpu: "2", memory: "8Gi", processes: "2048", disk: "50Gi" } },
 ];
 
 export function classId(runnerId: string, seed: SeedClass): string {
@@ -38,17 +39,18 @@ export async function registerRunner(db: Db, runner: { id: string; name: string;
           id: classId(runner.id, seed),
           runnerId: runner.id,
           displayName: seed.displayName,
-          description: `${seed.cpu} CPU${seed.cpu === 1 ? "" : "s"}, ${seed.memory.replace("Gi", " GiB")} memory`,
-          configuration: JSON.stringify([
-            { key: "cpu", value: String(seed.cpu) },
-            { key: "memory", value: seed.memory },
-          ]),
+          description: describeLimits(limitsFromConfiguration(configurationOf(seed))),
+          configuration: configurationOf(seed),
           enabled: true,
           position,
         })),
       }),
     );
   }
+}
+
+function configurationOf(seed: SeedClass): string {
+  return JSON.stringify(Object.entries(seed.limits).map(([key, value]) => ({ key, value })));
 }
 
 /** Another process starting at the same moment may have written the same rows; theirs are as good. */

@@ -1,21 +1,23 @@
-import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync } from "node:fs";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { existsSync, mkdirSync } from "node:fs";
+import { chmod, lstat, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StringDecoder } from "node:string_decoder";
 import type { ExecOutput } from "@ona/contracts";
 import { EXEC_OUTPUT_CAP_BYTES } from "./client";
 import type { EnvironmentLogWriter } from "./environment-log";
-import { RunnerError, StepFailure } from "./errors";
+import { RunnerError, StepFailure, errnoOf } from "./errors";
 import { cloneRepository } from "./git";
-import { endEnvironmentProcesses, startProcess } from "./processes";
+import type { Isolation } from "./isolation";
+import { RepositorySourceRefused, resolveRepositorySource, type RepositorySource, type RepositorySourcePolicy } from "./repository-source";
 import { findSetup, runSetup } from "./setup";
-import { environmentPaths, environmentVariables, trackerFor, type EnvironmentIdentity } from "./workspace";
+import { environmentPaths, type EnvironmentPaths, type EnvironmentSpec } from "./workspace";
 
 export interface LocalRuntimeOptions {
   environmentsDir: string;
-  /** The variables environments inherit (server-only ones are removed). */
-  baseEnv: NodeJS.ProcessEnv;
+  /** Where and with which rights the environment's processes run (a sandbox, or single-user mode). */
+  isolation: Isolation;
+  /** Which context URLs may be cloned (local folders only under the operator's list). */
+  sources: RepositorySourcePolicy;
   cloneTimeoutMs: number;
   setupTimeoutMs: number;
   /** How long processes get between SIGTERM and SIGKILL when an environment stops. */
@@ -30,17 +32,17 @@ export const EXEC_TIMEOUT_EXIT_CODE = 124;
 
 /**
  * What the reconciler needs from a machine to run environments on. The local runtime uses a
- * folder and process groups; a Kubernetes one would use a volume and a pod (see README.md).
+ * folder, a sandbox and processes; a Kubernetes one would use a volume and a pod (see README.md).
  * Every method must be safe to call again after an interruption at any point.
  */
 export interface EnvironmentRuntime {
   /** Makes sure the repository is checked out (cloning it if not). */
-  ensureCheckout(environment: EnvironmentIdentity, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void>;
-  /** Makes sure the repository's setup has run to success once for this checkout. */
-  ensureSetup(environment: EnvironmentIdentity, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void>;
+  ensureCheckout(environment: EnvironmentSpec, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void>;
+  /** Makes sure the environment runs and the repository's setup has run to success once for this checkout. */
+  ensureSetup(environment: EnvironmentSpec, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void>;
   /**
-   * Ends everything the environment runs and discards unfinished work (a partial clone); the
-   * checkout stays. Reports the processes that would not end (then nothing is discarded).
+   * Ends everything the environment runs; the checkout stays. Reports the processes that
+   * would not end.
    */
   stop(environmentId: string): Promise<{ ended: number; survivors: number[] }>;
   /** Removes everything the environment had. */
@@ -48,9 +50,9 @@ export interface EnvironmentRuntime {
 }
 
 /**
- * The machine side of the local runner: folders, git, setup and processes. It knows nothing of
- * phases or leases; the reconciler decides when to call what, and is the only caller of the
- * state-changing methods for a given environment at any time.
+ * The machine side of the local runner: folders, git, setup and processes, run through the
+ * isolation. It knows nothing of phases or leases; the reconciler decides when to call what,
+ * and is the only caller of the state-changing methods for a given environment at any time.
  */
 export class LocalRuntime implements EnvironmentRuntime {
   constructor(private readonly options: LocalRuntimeOptions) {}
@@ -60,116 +62,122 @@ export class LocalRuntime implements EnvironmentRuntime {
   }
 
   /**
-   * Clones the repository unless the checkout exists. The clone goes to a temporary folder
-   * that is renamed into place when complete (a rename is atomic), so a checkout that exists
-   * is always a whole one, and a clone cut short by a crash is simply done again.
+   * Clones the repository into the checkout unless a complete clone is there. Completion is a
+   * note written after git succeeds, so a clone cut short by a crash or a stop is emptied and
+   * done again; a checkout with the note is always a whole one. git runs inside the
+   * environment, with its rights: it reaches only what the environment may.
    */
-  async ensureCheckout(environment: EnvironmentIdentity, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void> {
+  async ensureCheckout(environment: EnvironmentSpec, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void> {
     const paths = this.paths(environment.id);
-    if (existsSync(paths.checkout)) return;
-    const tracker = trackerFor(paths, environment.id);
-    if (existsSync(paths.state)) {
-      // An earlier attempt: a git left running by a runner that died mid-clone would still be writing.
-      const { survivors } = await this.stop(environment.id);
-      if (survivors.length > 0) throw new StepFailure(`an earlier clone of this environment would not end (pid ${survivors.join(", ")})`);
+    if (existsSync(paths.cloneDone)) return;
+    if (isCompleteLegacyCheckout(paths)) {
+      await writeFile(paths.cloneDone, "made before clone notes existed\n");
+      return;
     }
-    mkdirSync(paths.state, { recursive: true });
+    let source: RepositorySource;
+    try {
+      source = resolveRepositorySource(environment.contextUrl, this.options.sources, { resolveLinks: true });
+    } catch (error) {
+      if (error instanceof RepositorySourceRefused) throw new StepFailure(error.message);
+      throw error;
+    }
+    // An earlier attempt: a git left running by a runner that died mid-clone would still be writing.
+    const { survivors } = await this.stop(environment.id);
+    if (survivors.length > 0) throw new StepFailure(`an earlier clone of this environment would not end (pid ${survivors.join(", ")})`);
+    mkdirSync(paths.state, { recursive: true, mode: 0o700 });
     // A new checkout needs its setup run, whatever an earlier one had done.
     await rm(paths.setupDone, { force: true });
-    const temporary = join(paths.state, `clone-${randomUUID().slice(0, 8)}`);
-    try {
-      await cloneRepository({
-        contextUrl: environment.contextUrl,
-        destination: temporary,
-        env: environmentVariables(this.options.baseEnv, environment),
-        log,
-        tracker,
-        timeoutMs: this.options.cloneTimeoutMs,
-        signal,
-        cwd: process.cwd(),
-      });
-      await rename(temporary, paths.checkout);
-    } finally {
-      await rm(temporary, { recursive: true, force: true, maxRetries: 3 });
-    }
+    await writeFile(paths.cloneStarted, new Date().toISOString() + "\n");
+    await emptyFolder(paths.checkout);
+    await this.options.isolation.prepare(environment);
+    await cloneRepository({
+      source,
+      isolation: this.options.isolation,
+      environment,
+      destination: this.options.isolation.workspacePath(environment.id),
+      log,
+      timeoutMs: this.options.cloneTimeoutMs,
+      signal,
+    });
+    await writeFile(paths.cloneDone, new Date().toISOString() + "\n");
   }
 
   /**
-   * Runs the repository's setup once per checkout: after it succeeds a marker is written, so
-   * a later start does not run it again, while a setup cut short (crash, stop, failure) runs
-   * again from the beginning, after whatever it had left running is ended.
+   * Starts the environment's sandbox (if it is not running) and runs the repository's setup
+   * once per checkout: after it succeeds a marker is written, so a later start does not run it
+   * again, while a setup cut short (crash, stop, failure) runs again from the beginning, after
+   * whatever it had left running is ended.
    */
-  async ensureSetup(environment: EnvironmentIdentity, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void> {
+  async ensureSetup(environment: EnvironmentSpec, log: EnvironmentLogWriter, signal: AbortSignal): Promise<void> {
     const paths = this.paths(environment.id);
-    if (existsSync(paths.setupDone)) return;
+    if (existsSync(paths.setupDone)) {
+      await this.options.isolation.prepare(environment);
+      return;
+    }
     const commands = findSetup(paths.checkout);
     if (commands.length === 0) {
       log.system("no setup declared (.ona/setup.sh or postCreateCommand in .devcontainer/devcontainer.json)");
+      await this.options.isolation.prepare(environment);
     } else {
       // Whatever an interrupted earlier run of the setup left running goes first.
       const { survivors } = await this.stop(environment.id);
       if (survivors.length > 0) throw new StepFailure(`an earlier setup of this environment would not end (pid ${survivors.join(", ")})`);
+      await this.options.isolation.prepare(environment);
       await runSetup({
-        checkout: paths.checkout,
+        isolation: this.options.isolation,
+        environment,
         commands,
-        env: environmentVariables(this.options.baseEnv, environment),
         log,
-        tracker: trackerFor(paths, environment.id),
         timeoutMs: this.options.setupTimeoutMs,
         killGraceMs: this.options.stopGraceMs,
         signal,
       });
     }
-    mkdirSync(paths.state, { recursive: true });
+    mkdirSync(paths.state, { recursive: true, mode: 0o700 });
     await writeFile(paths.setupDone, new Date().toISOString() + "\n");
   }
 
-  async stop(environmentId: string): Promise<{ ended: number; survivors: number[] }> {
-    const paths = this.paths(environmentId);
-    const outcome = await endEnvironmentProcesses(trackerFor(paths, environmentId), environmentId, this.options.stopGraceMs);
-    if (outcome.survivors.length === 0) await this.discardPartialClones(paths.state);
-    return outcome;
+  stop(environmentId: string): Promise<{ ended: number; survivors: number[] }> {
+    return this.options.isolation.end(environmentId, this.options.stopGraceMs);
   }
 
-  /** Temporary clone folders: only ever complete once renamed, so any left over is a cut-off clone. */
-  private async discardPartialClones(stateDir: string): Promise<void> {
-    if (!existsSync(stateDir)) return;
-    for (const name of readdirSync(stateDir)) {
-      if (name.startsWith("clone-")) await rm(join(stateDir, name), { recursive: true, force: true, maxRetries: 3 });
-    }
-  }
-
-  /** Removes the checkout and the runner's notes about it. */
+  /** Removes the checkout, the runner's notes about it and what the isolation held for it. */
   async remove(environmentId: string): Promise<void> {
     const paths = this.paths(environmentId);
-    await rm(paths.checkout, { recursive: true, force: true, maxRetries: 3 });
-    await rm(paths.state, { recursive: true, force: true, maxRetries: 3 });
+    await this.options.isolation.dispose(environmentId);
+    await removeFolder(paths.checkout);
+    await removeFolder(paths.state);
   }
 
   /**
-   * Runs argv (no shell) in the checkout. `stillWanted` is asked right after the process
-   * started (and was recorded): if the environment stopped meanwhile, the process is ended,
-   * so a command cannot slip past a stop that was scanning for processes at the same moment.
+   * Runs argv (no shell) in the checkout, inside the environment. `stillWanted` is asked
+   * right after the process started (and was recorded): if the environment stopped meanwhile,
+   * the process is ended, so a command cannot slip past a stop that was scanning for
+   * processes at the same moment.
    */
   async exec(
-    environment: EnvironmentIdentity,
+    environment: EnvironmentSpec,
     command: string[],
     timeoutSeconds: number,
     stillWanted: () => Promise<boolean>,
   ): Promise<ExecOutput> {
     const paths = this.paths(environment.id);
-    if (!existsSync(paths.checkout)) {
-      throw new RunnerError("FAILED_PRECONDITION", `environment ${environment.id} has no folder on this runner; start it again`);
+    if (!existsSync(paths.cloneDone)) {
+      throw new RunnerError("FAILED_PRECONDITION", `environment ${environment.id} has no checkout on this runner; start it again`);
+    }
+    try {
+      // Normally running already; after a reboot of the machine, say, it is started again here.
+      await this.options.isolation.prepare(environment);
+    } catch (error) {
+      if (error instanceof StepFailure) throw new RunnerError("FAILED_PRECONDITION", error.message);
+      throw error;
     }
     const stdout = new CappedOutput(EXEC_OUTPUT_CAP_BYTES);
     const stderr = new CappedOutput(EXEC_OUTPUT_CAP_BYTES);
-    const started = startProcess({
+    const started = this.options.isolation.start(environment, {
       argv: command,
-      cwd: paths.checkout,
-      env: environmentVariables(this.options.baseEnv, environment),
       timeoutMs: Math.min(timeoutSeconds * 1000, MAX_TIMER_MS),
       killGraceMs: 2_000,
-      tracker: trackerFor(paths, environment.id),
       onStdout: (chunk) => stdout.push(chunk),
       onStderr: (chunk) => stderr.push(chunk),
     });
@@ -197,6 +205,49 @@ export class LocalRuntime implements EnvironmentRuntime {
       timedOut: result.timedOut,
     };
   }
+}
+
+/**
+ * A checkout from before clones were noted: it was renamed into place only once complete, so
+ * one that exists with neither note is whole (the runner of that time left no half clones there).
+ */
+function isCompleteLegacyCheckout(paths: EnvironmentPaths): boolean {
+  if (existsSync(paths.cloneStarted) || !existsSync(join(paths.checkout, ".git"))) return false;
+  mkdirSync(paths.state, { recursive: true, mode: 0o700 });
+  return true;
+}
+
+/** Empties a folder without following links (a mount point stays, its contents go). */
+async function emptyFolder(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    if (errnoOf(error) === "ENOENT") return;
+    throw error;
+  }
+  for (const name of names) await removeFolder(join(dir, name));
+}
+
+/**
+ * rm -rf that also gets through folders an environment made unreadable (chmod 000) when the
+ * runner is not root and so cannot ignore permissions. Links are removed, never followed.
+ */
+async function removeFolder(path: string): Promise<void> {
+  try {
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+  } catch (error) {
+    if (errnoOf(error) !== "EACCES" && errnoOf(error) !== "EPERM") throw error;
+    await makeWritable(path);
+    await rm(path, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
+
+async function makeWritable(path: string): Promise<void> {
+  const stat = await lstat(path).catch(() => null);
+  if (stat === null || !stat.isDirectory()) return;
+  await chmod(path, 0o700);
+  for (const name of await readdir(path)) await makeWritable(join(path, name));
 }
 
 /** Keeps the first `cap` bytes of a stream and notes whether anything was cut. */

@@ -1,10 +1,10 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
 import type { EnvironmentLogWriter } from "./environment-log";
 import { StepAborted, StepFailure, messageOf } from "./errors";
 import { abortReasonOf } from "./git";
+import type { Isolation } from "./isolation";
 import { parseJsonc } from "./jsonc";
-import { startProcess, type ProcessTracker } from "./processes";
+import { inspectRepositoryFile, readRepositoryFile } from "./repository-files";
+import type { EnvironmentIdentity } from "./workspace";
 
 /** One command of a repository's setup, run in the checkout. */
 export interface SetupCommand {
@@ -23,16 +23,18 @@ const DEVCONTAINER_FILES = [".devcontainer/devcontainer.json", ".devcontainer.js
  * after the other here; the spec allows them in parallel). No setup → an empty list.
  */
 export function findSetup(checkout: string): SetupCommand[] {
-  const script = join(checkout, ONA_SETUP_SCRIPT);
-  if (existsSync(script) && statSync(script).isFile()) {
-    return [{ label: ONA_SETUP_SCRIPT, argv: ["bash", ONA_SETUP_SCRIPT] }];
-  }
+  // Looked at without following links. bash reads the script inside the environment, where a
+  // link can lead nowhere but the environment's own files, so a linked script runs too.
+  const script = inspectRepositoryFile(checkout, ONA_SETUP_SCRIPT);
+  if (script.kind === "file" || (script.kind === "refused" && script.link)) return [{ label: ONA_SETUP_SCRIPT, argv: ["bash", ONA_SETUP_SCRIPT] }];
+  if (script.kind === "refused") throw new StepFailure(`the setup cannot be run: ${script.reason}`);
   for (const file of DEVCONTAINER_FILES) {
-    const path = join(checkout, file);
-    if (!existsSync(path)) continue;
+    const read = readRepositoryFile(checkout, file);
+    if (read.kind === "missing") continue;
+    if (read.kind === "refused") throw new StepFailure(`the setup cannot be read: ${read.reason}`);
     let config: unknown;
     try {
-      config = parseJsonc(readFileSync(path, "utf8"));
+      config = parseJsonc(read.text);
     } catch (error) {
       throw new StepFailure(`${file} is not valid JSON: ${messageOf(error)}`);
     }
@@ -64,11 +66,10 @@ function commandsOf(value: unknown, label: string): SetupCommand[] {
 }
 
 export interface RunSetupOptions {
-  checkout: string;
+  isolation: Isolation;
+  environment: EnvironmentIdentity;
   commands: SetupCommand[];
-  env: NodeJS.ProcessEnv;
   log: EnvironmentLogWriter;
-  tracker: ProcessTracker;
   timeoutMs: number;
   killGraceMs: number;
   signal: AbortSignal;
@@ -86,14 +87,11 @@ export async function runSetup(options: RunSetupOptions): Promise<void> {
     await options.log.flush();
     const stdout = options.log.lines("stdout");
     const stderr = options.log.lines("stderr");
-    const started = startProcess({
+    const started = options.isolation.start(options.environment, {
       argv: command.argv,
-      cwd: options.checkout,
-      env: options.env,
       timeoutMs: Math.max(0, deadline - Date.now()),
       killGraceMs: options.killGraceMs,
       signal: options.signal,
-      tracker: options.tracker,
       onStdout: (chunk) => stdout.write(chunk),
       onStderr: (chunk) => stderr.write(chunk),
     });

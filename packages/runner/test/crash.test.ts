@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,10 +11,12 @@ import {
   getEnvironment,
   logText,
   makeRepo,
-  pidAlive,
+  hostProcessesWith,
   providersUnderTest,
+  reposRoot,
   tempDir,
   testRunner,
+  uniqueSleep,
   useTestDatabases,
   waitFor,
   type TestDb,
@@ -32,6 +34,7 @@ function startRunnerProcess(url: string, environmentsDir: string, processId: str
       TEST_ENVIRONMENTS_DIR: environmentsDir,
       TEST_PROCESS_ID: processId,
       TEST_LEASE_MS: String(LEASE_MS),
+      TEST_LOCAL_REPOSITORIES: reposRoot,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -51,25 +54,23 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
 
   it("is taken over by another runner once its lease expires, and the environment ends RUNNING", async () => {
     testDb = await databases.fresh();
-    const work = tempDir();
-    const environmentsDir = join(work, "environments");
-    const markers = join(work, "markers");
-    mkdirSync(markers);
-    // The first attempt hangs in setup (where the runner is killed); the second finishes.
+    const environmentsDir = join(tempDir(), "environments");
+    // The first attempt hangs in setup (where the runner is killed); the second finishes. The
+    // setup keeps its notes in the checkout, the only place it can write.
+    const sleep = uniqueSleep(60);
     const repo = makeRepo({
       ".ona/setup.sh": [
-        `echo $$ >> ${markers}/attempts`,
-        `if [ "$(wc -l < ${markers}/attempts)" -eq 1 ]; then echo "first attempt, hanging"; sleep 60; fi`,
-        `echo finished >> ${markers}/finished`,
+        "echo attempt >> .attempts",
+        `if [ "$(wc -l < .attempts)" -eq 1 ]; then echo "first attempt, hanging"; sleep ${sleep}; fi`,
+        "echo finished >> .finished",
         "",
       ].join("\n"),
     });
     const env = await createEnvironment(testDb.db, repo);
+    const checkout = join(environmentsDir, env.id);
 
     child = startRunnerProcess(testDb.url, environmentsDir, "doomed-runner");
-    const attempts = join(markers, "attempts");
-    await waitFor("the setup to start in the child runner", async () => existsSync(attempts), 20_000);
-    const firstSetupPid = Number(readFileSync(attempts, "utf8").trim());
+    await waitFor("the setup to start in the child runner", async () => hostProcessesWith(sleep).length === 1, 20_000);
     child.kill("SIGKILL");
     await new Promise((resolve) => child?.once("exit", resolve));
     child = undefined;
@@ -77,8 +78,8 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
     const orphaned = await getEnvironment(testDb.db, env.id);
     expect(orphaned.phase).toBe(STARTING);
     expect(orphaned.leaseOwner).toBe("doomed-runner");
-    // Its setup outlived it (it leads its own process group).
-    expect(pidAlive(firstSetupPid)).toBe(true);
+    // Its setup outlived it (the sandbox does not depend on the runner).
+    expect(hostProcessesWith(sleep)).toHaveLength(1);
 
     successor = testRunner(testDb.db, environmentsDir, { leaseMs: LEASE_MS, processId: "successor" });
     await successor.start();
@@ -92,9 +93,9 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
     );
     expect(JSON.parse(row.failureMessage)).toEqual([]);
     // The interrupted setup was ended and run again from the start, once.
-    expect(readFileSync(attempts, "utf8").trim().split("\n")).toHaveLength(2);
-    expect(readFileSync(join(markers, "finished"), "utf8")).toBe("finished\n");
-    expect(pidAlive(firstSetupPid)).toBe(false);
+    expect(readFileSync(join(checkout, ".attempts"), "utf8").trim().split("\n")).toHaveLength(2);
+    expect(readFileSync(join(checkout, ".finished"), "utf8")).toBe("finished\n");
+    expect(hostProcessesWith(sleep)).toEqual([]);
     const log = await logText(testDb.db, env.id);
     expect(log.match(/\[system\] running \.ona\/setup\.sh/g)).toHaveLength(2);
     expect(log.match(/\[system\] cloning/g)).toHaveLength(1);
@@ -104,15 +105,32 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
     testDb = await databases.fresh();
     const environmentsDir = join(tempDir(), "environments");
     const env = await createEnvironment(testDb.db, makeRepo({ "complete.txt": "yes\n" }));
-    // What a runner killed mid-clone leaves: a temporary clone folder, no checkout.
-    const stale = join(environmentsDir, ".ona-runner", env.id, "clone-deadbeef");
-    mkdirSync(join(stale, ".git"), { recursive: true });
-    writeFileSync(join(stale, "partial"), "");
+    // What a runner killed mid-clone leaves: a clone begun, not finished, part of it in the checkout.
+    const state = join(environmentsDir, ".ona-runner", env.id);
+    mkdirSync(state, { recursive: true });
+    writeFileSync(join(state, "clone-started"), "");
+    mkdirSync(join(environmentsDir, env.id, ".git"), { recursive: true });
+    writeFileSync(join(environmentsDir, env.id, "partial"), "");
 
     successor = testRunner(testDb.db, environmentsDir);
     await successor.reconcileOnce();
     expect((await getEnvironment(testDb.db, env.id)).phase).toBe(RUNNING);
     expect(readFileSync(join(environmentsDir, env.id, "complete.txt"), "utf8")).toBe("yes\n");
-    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(join(environmentsDir, env.id, "partial"))).toBe(false);
+  });
+
+  it("a checkout made before clones were noted is kept as it is, untracked work included", async () => {
+    testDb = await databases.fresh();
+    const environmentsDir = join(tempDir(), "environments");
+    const env = await createEnvironment(testDb.db, makeRepo({ "complete.txt": "yes\n" }));
+    // What an earlier version left: a checkout renamed into place once whole, and no notes.
+    execFileSync("git", ["clone", "-q", "--", env.contextUrl, join(environmentsDir, env.id)]);
+    writeFileSync(join(environmentsDir, env.id, "unsaved.txt"), "work\n");
+
+    successor = testRunner(testDb.db, environmentsDir);
+    await successor.reconcileOnce();
+    expect((await getEnvironment(testDb.db, env.id)).phase).toBe(RUNNING);
+    expect(readFileSync(join(environmentsDir, env.id, "unsaved.txt"), "utf8")).toBe("work\n");
+    expect((await logText(testDb.db, env.id)).match(/\[system\] cloning/g)).toBeNull();
   });
 });

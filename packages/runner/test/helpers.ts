@@ -1,11 +1,11 @@
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { openDatabase, type Database, type Db, type EnvironmentRow } from "@ona/db";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { afterAll, beforeAll } from "vitest";
-import { createLocalRunner, type LocalRunner, type LocalRunnerOptions } from "../src";
+import { createLocalRunner, releaseAllEnvironments, type LocalRunner, type LocalRunnerOptions } from "../src";
 import { silentRunnerLogger } from "../src/logger";
 import { registerRunner } from "../src/registry";
 
@@ -23,8 +23,32 @@ export function tempDir(prefix = "ona-runner-test-"): string {
   return dir;
 }
 
-export function removeTempDirs(): void {
-  for (const dir of temporaryDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+/** Ends the sandboxes of the environments in the temporary folders (they outlive a runner's stop), then removes the folders. */
+export async function removeTempDirs(): Promise<void> {
+  for (const dir of temporaryDirs.splice(0)) {
+    await releaseAllEnvironments(join(dir, "environments"));
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Host pids of the processes whose command line has `argument` (a unique one a test gave, say). */
+export function hostProcessesWith(argument: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0").includes(argument) && pidAlive(Number(name))) found.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
+let uniqueCounter = 0;
+/** A sleep duration no other process has in its command line: `sleep <it>` is then findable on the host, whatever pid namespace it runs in. */
+export function uniqueSleep(seconds: number): string {
+  return `${seconds}.${process.pid}${++uniqueCounter}`;
 }
 
 const GIT_ENV = {
@@ -40,9 +64,19 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** A real git repository in a temp folder: `files` committed on main, each of `branches` one more commit on top. */
+/**
+ * Where test repositories are made: the one folder the test runners may clone local
+ * repositories from (their ONA_LOCAL_REPOSITORIES), apart from their data folders.
+ */
+export const reposRoot = mkdtempSync(join(tmpdir(), "ona-test-repos-"));
+// Environments read them as users of their own, as any repository an operator lists must allow.
+chmodSync(reposRoot, 0o755);
+
+/** A real git repository in the repositories' folder: `files` committed on main, each of `branches` one more commit on top. */
 export function makeRepo(files: Record<string, string>, branches: Record<string, Record<string, string>> = {}): string {
-  const dir = tempDir("ona-repo-");
+  const dir = mkdtempSync(join(reposRoot, "repo-"));
+  chmodSync(dir, 0o755);
+  temporaryDirs.push(dir);
   git(dir, "init", "-q", "-b", "main");
   const write = (entries: Record<string, string>): void => {
     for (const [path, content] of Object.entries(entries)) {
@@ -89,7 +123,7 @@ export function useTestDatabases(provider: "sqlite" | "postgresql"): { fresh(): 
   });
   afterAll(async () => {
     await databases?.stop();
-    removeTempDirs();
+    await removeTempDirs();
   });
   return {
     fresh() {
@@ -168,6 +202,7 @@ export function testRunner(db: Db, environmentsDir: string, overrides: Partial<L
     heartbeatIntervalMs: 200,
     stopGraceMs: 1_000,
     setupTimeoutMs: 20_000,
+    localRepositories: [reposRoot],
     ...overrides,
   });
 }

@@ -21,11 +21,13 @@ import {
   getEnvironment,
   logText,
   makeRepo,
-  pidAlive,
+  hostProcessesWith,
   providersUnderTest,
+  reposRoot,
   setDesiredPhase,
   tempDir,
   testRunner,
+  uniqueSleep,
   useTestDatabases,
   waitFor,
   type TestDb,
@@ -53,9 +55,10 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
   it("seeds the local classes on first start", async () => {
     const classes = await testDb.db.environmentClass.findMany({ orderBy: { position: "asc" } });
     expect(classes.map((c) => [c.id, c.displayName, c.position, JSON.parse(c.configuration)])).toEqual([
-      ["local-small", "Small", 0, [{ key: "cpu", value: "1" }, { key: "memory", value: "2Gi" }]],
-      ["local-large", "Large", 1, [{ key: "cpu", value: "2" }, { key: "memory", value: "8Gi" }]],
+      ["local-small", "Small", 0, [{ key: "cpu", value: "1" }, { key: "memory", value: "2Gi" }, { key: "processes", value: "512" }, { key: "disk", value: "20Gi" }]],
+      ["local-large", "Large", 1, [{ key: "cpu", value: "2" }, { key: "memory", value: "8Gi" }, { key: "processes", value: "2048" }, { key: "disk", value: "50Gi" }]],
     ]);
+    expect(classes[0]?.description).toBe("1 CPU, 2 GiB memory, 512 processes, 20 GiB disk");
     const runnerRow = await testDb.db.runner.findUniqueOrThrow({ where: { id: "local" } });
     expect(runnerRow.kind).toBe("local");
     expect(runnerRow.lastHeartbeatAt).not.toBeNull();
@@ -64,7 +67,7 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
   it("creates an environment: clone, .ona/setup.sh, RUNNING, with the setup's output in the log", async () => {
     const repo = makeRepo({
       "hello.txt": "hello from the repo\n",
-      ".ona/setup.sh": 'echo "setting up in $(basename "$PWD") for $ONA_ENVIRONMENT_ID"\necho "to stderr" >&2\ntouch setup-ran\n',
+      ".ona/setup.sh": 'echo "setting up in $PWD for $ONA_ENVIRONMENT_ID"\necho "to stderr" >&2\ntouch setup-ran\n',
     });
     const env = await createEnvironment(testDb.db, repo);
     await runner.reconcileOnce();
@@ -82,7 +85,7 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
     const log = await logText(testDb.db, env.id);
     expect(log).toContain(`[system] cloning ${repo}`);
     expect(log).toContain("[system] running .ona/setup.sh");
-    expect(log).toContain(`[stdout] setting up in ${env.id} for ${env.id}`);
+    expect(log).toContain(`[stdout] setting up in /workspace for ${env.id}`);
     expect(log).toContain("[stderr] to stderr");
     expect(log).toContain("[system] setup exited with 0");
     expect(log).toContain("[system] environment is running");
@@ -125,7 +128,7 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
       timeoutSeconds: 10,
     });
     expect(vars.exitCode).toBe(3);
-    expect(vars.stdout).toBe(`${env.id} ${join(environmentsDir, env.id)}\n`);
+    expect(vars.stdout).toBe(`${env.id} /workspace\n`);
     expect(vars.stderr).toBe("oops\n");
 
     // No shell: metacharacters are plain arguments.
@@ -176,19 +179,14 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
   });
 
   it("stop ends the environment's processes, start brings it back without a new clone, delete removes it", async () => {
-    const env = await createEnvironment(testDb.db, makeRepo({ ".ona/setup.sh": "echo setup-run >> ../setup-count-" + "$ONA_ENVIRONMENT_ID\n" }));
+    const env = await createEnvironment(testDb.db, makeRepo({ ".ona/setup.sh": "echo setup-run >> .setup-count\n" }));
     await runner.reconcileOnce();
     const checkout = join(environmentsDir, env.id);
 
     // A background process that outlives the exec, as a dev server would.
-    const background = await runner.exec({
-      environmentId: env.id,
-      command: ["sh", "-c", "sleep 300 > /dev/null 2>&1 & echo $!"],
-      timeoutSeconds: 10,
-    });
-    const pid = Number(background.stdout.trim());
-    expect(pid).toBeGreaterThan(1);
-    expect(pidAlive(pid)).toBe(true);
+    const sleep = uniqueSleep(300);
+    await runner.exec({ environmentId: env.id, command: ["sh", "-c", `sleep ${sleep} > /dev/null 2>&1 &`], timeoutSeconds: 10 });
+    expect(hostProcessesWith(sleep)).toHaveLength(1);
     writeFileSync(join(checkout, "work-in-progress.txt"), "unsaved work\n");
 
     // Stop on a running environment.
@@ -197,7 +195,7 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
     let row = await getEnvironment(testDb.db, env.id);
     expect(row.phase).toBe(STOPPED);
     expect(row.statusVersion).toBe(4); // RUNNING → STOPPING → STOPPED
-    expect(pidAlive(pid)).toBe(false);
+    expect(hostProcessesWith(sleep)).toEqual([]);
     expect(await logText(testDb.db, env.id)).toMatch(/environment stopped \(\d+ process/);
 
     // Stop on a stopped environment: nothing happens.
@@ -212,7 +210,7 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
     expect(row.phase).toBe(RUNNING);
     expect(row.statusVersion).toBe(6); // STOPPED → STARTING → RUNNING
     expect(readFileSync(join(checkout, "work-in-progress.txt"), "utf8")).toBe("unsaved work\n");
-    expect(readFileSync(join(environmentsDir, `setup-count-${env.id}`), "utf8")).toBe("setup-run\n");
+    expect(readFileSync(join(checkout, ".setup-count"), "utf8")).toBe("setup-run\n");
     expect((await logText(testDb.db, env.id)).match(/\[system\] cloning/g)).toHaveLength(1);
 
     // Start on a running environment: nothing happens.
@@ -221,19 +219,20 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
     expect((await getEnvironment(testDb.db, env.id)).statusVersion).toBe(6);
 
     // Delete (while running, with a process to end).
-    const again = await runner.exec({ environmentId: env.id, command: ["sh", "-c", "sleep 300 > /dev/null 2>&1 & echo $!"], timeoutSeconds: 10 });
-    const pid2 = Number(again.stdout.trim());
+    const sleep2 = uniqueSleep(300);
+    await runner.exec({ environmentId: env.id, command: ["sh", "-c", `sleep ${sleep2} > /dev/null 2>&1 &`], timeoutSeconds: 10 });
+    expect(hostProcessesWith(sleep2)).toHaveLength(1);
     await setDesiredPhase(testDb.db, env.id, DELETED);
     await runner.reconcileOnce();
     row = await getEnvironment(testDb.db, env.id);
     expect(row.phase).toBe(DELETED);
     expect(existsSync(checkout)).toBe(false);
     expect(existsSync(join(environmentsDir, ".ona-runner", env.id))).toBe(false);
-    expect(pidAlive(pid2)).toBe(false);
+    expect(hostProcessesWith(sleep2)).toEqual([]);
   });
 
   it("a bad context URL fails with git's reason and is not retried until the spec changes", async () => {
-    const missing = join(tempDir(), "no-such-repo");
+    const missing = join(reposRoot, `no-such-repo-${process.pid}-${Date.now()}`);
     const env = await createEnvironment(testDb.db, missing);
     await runner.reconcileOnce();
 
@@ -244,7 +243,7 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
     expect(message).toContain(`cloning ${missing} failed`);
     expect(message).toMatch(/does not exist/);
     expect(await logText(testDb.db, env.id)).toContain("[stderr] fatal:");
-    expect(existsSync(join(environmentsDir, env.id))).toBe(false);
+    expect(existsSync(join(environmentsDir, ".ona-runner", env.id, "clone-done"))).toBe(false);
 
     // No retry at the same spec version.
     const logCount = await testDb.db.environmentLog.count({ where: { environmentId: env.id } });
@@ -279,27 +278,24 @@ describe.each(providersUnderTest())("local runner lifecycle on %s", (provider) =
   });
 
   it("stops a setup that runs past its time limit, ending what it started", async () => {
-    const markers = tempDir();
-    const env = await createEnvironment(
-      testDb.db,
-      makeRepo({ ".ona/setup.sh": `sleep 30 &\necho $! > ${markers}/child\necho waiting\nwait\n` }),
-    );
+    const sleep = uniqueSleep(30);
+    const env = await createEnvironment(testDb.db, makeRepo({ ".ona/setup.sh": `sleep ${sleep} &\necho waiting\nwait\n` }));
     const hasty = testRunner(testDb.db, environmentsDir, { setupTimeoutMs: 1_000 });
     await hasty.reconcileOnce();
     const row = await getEnvironment(testDb.db, env.id);
     expect(row.phase).toBe(STOPPED);
     expect(failures(row)[0]).toBe("setup (.ona/setup.sh) did not finish within 1 s and was stopped");
-    expect(pidAlive(Number(readFileSync(join(markers, "child"), "utf8")))).toBe(false);
+    expect(hostProcessesWith(sleep)).toEqual([]);
   });
 
   it("a delete asked for during setup interrupts it", async () => {
-    const markers = tempDir();
-    const env = await createEnvironment(testDb.db, makeRepo({ ".ona/setup.sh": `echo $$ > ${markers}/setup\nsleep 60\n` }));
+    const sleep = uniqueSleep(60);
+    const env = await createEnvironment(testDb.db, makeRepo({ ".ona/setup.sh": `sleep ${sleep}\n` }));
     await runner.start();
-    await waitFor("the setup to run", async () => existsSync(join(markers, "setup")));
+    await waitFor("the setup to run", async () => hostProcessesWith(sleep).length === 1);
     await setDesiredPhase(testDb.db, env.id, DELETED);
     await waitFor("DELETED", async () => (await getEnvironment(testDb.db, env.id)).phase === DELETED, 10_000);
-    expect(pidAlive(Number(readFileSync(join(markers, "setup"), "utf8")))).toBe(false);
+    expect(hostProcessesWith(sleep)).toEqual([]);
     expect(existsSync(join(environmentsDir, env.id))).toBe(false);
     expect(await logText(testDb.db, env.id)).toContain("start interrupted (superseded)");
   });

@@ -4,6 +4,11 @@ import { isAcceptableBranch, redactUrl } from "../src/context-url";
 import { gitReason } from "../src/git";
 import { parseJsonc } from "../src/jsonc";
 import { CappedOutput } from "../src/runtime";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { readRepositoryFile } from "../src/repository-files";
+import { findSetup } from "../src/setup";
 import { environmentVariables, environmentPaths } from "../src/workspace";
 
 describe("parseContextUrl", () => {
@@ -93,16 +98,48 @@ describe("CappedOutput", () => {
 });
 
 describe("environment variables and paths", () => {
-  it("keeps server secrets out of environments and adds the environment's identity", () => {
-    const env = environmentVariables(
-      { PATH: "/bin", DATABASE_URL: "postgresql://secret", ONA_SERVER_SECRET: "x", BETTER_AUTH_SECRET: "y", GITHUB_TOKEN: "kept" },
-      { id: "env1", contextUrl: "https://example.com/r" },
+  it("passes environments only allowlisted variables, the environment's identity and what the repository declares", () => {
+    const checkout = mkdtempSync(join(tmpdir(), "ona-vars-"));
+    writeFileSync(
+      join(checkout, ".devcontainer.json"),
+      '{ "containerEnv": { "EDITOR": "vim", "HOME": "/elsewhere", "BAD NAME": "x" }, "remoteEnv": { "FROM_REMOTE": "yes" } }',
     );
-    expect(env).toMatchObject({ PATH: "/bin", GITHUB_TOKEN: "kept", ONA_ENVIRONMENT_ID: "env1", ONA_CONTEXT_URL: "https://example.com/r" });
-    expect(env.DATABASE_URL).toBeUndefined();
-    expect(env.ONA_SERVER_SECRET).toBeUndefined();
-    expect(env.BETTER_AUTH_SECRET).toBeUndefined();
-    expect(env.HOME).toBeTruthy();
+    const runnerEnv = { PATH: "/runner/bin", LANG: "de_DE.UTF-8", TERM: "xterm", DATABASE_URL: "postgresql://secret", ONA_SECRET: "x", GITHUB_TOKEN: "not-kept", HOME: "/root" };
+    const env = environmentVariables({ id: "env1", contextUrl: "https://example.com/r" }, { home: "/workspace", path: "/usr/bin:/bin", runnerEnv, checkout });
+    expect(env).toEqual({
+      PATH: "/usr/bin:/bin",
+      LANG: "de_DE.UTF-8",
+      TERM: "xterm",
+      HOME: "/workspace",
+      ONA_ENVIRONMENT_ID: "env1",
+      ONA_CONTEXT_URL: "https://example.com/r",
+      EDITOR: "vim",
+      FROM_REMOTE: "yes",
+    });
+    rmSync(checkout, { recursive: true });
+  });
+
+  it("reads no repository file through a symbolic link", () => {
+    const checkout = mkdtempSync(join(tmpdir(), "ona-links-"));
+    const secret = join(mkdtempSync(join(tmpdir(), "ona-secret-")), "server-secret");
+    writeFileSync(secret, "s3cret-value");
+    mkdirSync(join(checkout, ".devcontainer"));
+    symlinkSync(secret, join(checkout, ".devcontainer", "devcontainer.json"));
+    writeFileSync(join(checkout, "plain.json"), "{}");
+    expect(readRepositoryFile(checkout, ".devcontainer/devcontainer.json")).toEqual({
+      kind: "refused",
+      reason: ".devcontainer/devcontainer.json is a symbolic link, which Ona does not follow",
+      link: true,
+    });
+    expect(readRepositoryFile(checkout, "plain.json")).toEqual({ kind: "file", text: "{}" });
+    expect(readRepositoryFile(checkout, "missing.json")).toEqual({ kind: "missing" });
+    expect(() => findSetup(checkout)).toThrow(/symbolic link, which Ona does not follow/);
+    expect(JSON.stringify(environmentVariables({ id: "e", contextUrl: "u" }, { home: "/w", path: "/bin", runnerEnv: {}, checkout }))).not.toContain("s3cret");
+    // A linked folder on the way is not followed either; a linked setup script is still run, by
+    // bash inside the environment, where the link leads only to the environment's own files.
+    symlinkSync(dirname(secret), join(checkout, ".ona"));
+    expect(readRepositoryFile(checkout, ".ona/server-secret")).toMatchObject({ kind: "refused", link: true });
+    expect(findSetup(checkout)).toEqual([{ label: ".ona/setup.sh", argv: ["bash", ".ona/setup.sh"] }]);
   });
 
   it("refuses ids that are not plain folder names", () => {

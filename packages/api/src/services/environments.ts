@@ -13,7 +13,14 @@ import {
   type Page,
 } from "@ona/contracts";
 import type { EnvironmentClassRow, EnvironmentRow } from "@ona/db";
-import { DEFAULT_EXEC_TIMEOUT_SECONDS, RunnerError, type RunnerClient, type RunnerErrorCode } from "@ona/runner";
+import {
+  DEFAULT_EXEC_TIMEOUT_SECONDS,
+  RepositorySourceRefused,
+  RunnerError,
+  resolveRepositorySource,
+  type RunnerClient,
+  type RunnerErrorCode,
+} from "@ona/runner";
 import type { ErrorCode } from "@ona/contracts";
 import type { ServiceDeps } from "../deps";
 import { ServiceError, notFound } from "../errors";
@@ -118,10 +125,17 @@ export function nameFromContextUrl(url: string): string {
 }
 
 export async function createEnvironment(
-  deps: Pick<ServiceDeps, "db" | "clock">,
+  deps: Pick<ServiceDeps, "db" | "clock" | "config">,
   viewer: Viewer,
   input: CreateEnvironmentInput,
 ): Promise<Environment> {
+  try {
+    // Said at once rather than as a failed clone; the runner checks again where it clones.
+    resolveRepositorySource(input.contextUrl, deps.config.repositorySources, { resolveLinks: false });
+  } catch (error) {
+    if (!(error instanceof RepositorySourceRefused)) throw error;
+    throw new ServiceError("VALIDATION", error.message, { issues: [{ path: "contextUrl", message: error.message }] });
+  }
   const environmentClass = await resolveClass(deps, input.classId);
   const row = await deps.db.environment.create({
     data: {
