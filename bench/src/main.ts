@@ -1,6 +1,6 @@
 // `pnpm bench`: runs every benchmark of issue 8, prints one table and writes bench/results.md.
 //   --quick        short runs for development (results.md is not written)
-//   --only=a,b     run some benchmarks only (api, auth, cli, env, list, web; results.md is not written)
+//   --only=a,b     run some benchmarks only (api, auth, cli, env, list, web, sandbox; results.md is not written)
 //   --build        build the web server and the CLI first (else the existing builds are used)
 //   --wait-idle    wait (up to 60 min) until the 1-minute load average is below 0.7 before starting
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
@@ -11,6 +11,7 @@ import { authCost } from "./benchmarks/auth-cost";
 import { cliStartup } from "./benchmarks/cli-startup";
 import { environmentStart } from "./benchmarks/environment-start";
 import { listScaling } from "./benchmarks/list-scaling";
+import { sandboxCost } from "./benchmarks/sandbox-cost";
 import { webFirstLoad } from "./benchmarks/web-first-load";
 import type { Benchmark, BenchContext } from "./lib/context";
 import { formatLoad, machineInfo } from "./lib/machine";
@@ -20,7 +21,7 @@ import { runChecked } from "./lib/processes";
 import { formatTable, markdownTable, targetsOf, type SectionResult } from "./lib/report";
 import { sleep } from "./lib/stats";
 
-const BENCHMARKS: Benchmark[] = [apiThroughput, authCost, cliStartup, environmentStart, listScaling, webFirstLoad];
+const BENCHMARKS: Benchmark[] = [apiThroughput, authCost, cliStartup, environmentStart, listScaling, webFirstLoad, sandboxCost];
 
 function parseArgs(argv: string[]) {
   const quick = argv.includes("--quick");

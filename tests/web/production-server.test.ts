@@ -28,10 +28,10 @@ const cookieOf = (response: Response) =>
     .join("; ");
 
 describe(`the production server (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
-  it("answers health with the database reachable", async () => {
+  it("answers health with the database reachable, and how its runner isolates environments", async () => {
     const response = await fetch(`${server.url}/api/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: "ok" });
+    expect(await response.json()).toEqual({ status: "ok", runners: [{ id: "local", isolation: "sandbox" }] });
   });
 
   it("serves the sign-in page and sends signed-out visitors of settings there", async () => {

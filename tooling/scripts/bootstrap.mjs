@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's two commands run through here, on a machine with only Node 20 and npm:
 //   npm run up   → install pnpm and the dependencies, build, start Ona on http://localhost:3000
-//   npm test     → install everything the tests need (including Debian's chromium), run every test
+//   npm test     → install everything the tests need (Debian's chromium, bubblewrap, slirp4netns), run every test
 // Plain Node, no dependencies: it runs before anything is installed.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -56,19 +56,53 @@ function ensurePnpm() {
   return local;
 }
 
+let aptUpdated = false;
+
+/** Installs Debian packages as root; otherwise returns the command the user has to run. */
+function aptInstall(packages, why) {
+  if (process.getuid?.() !== 0) return `sudo apt-get install -y ${packages.join(" ")}`;
+  step(`installing ${packages.join(", ")} from Debian's packages (${why})`);
+  if (!aptUpdated) run("apt-get", ["update", "-qq"]);
+  aptUpdated = true;
+  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", ...packages], {
+    env: { ...env, DEBIAN_FRONTEND: "noninteractive" },
+  });
+  return null;
+}
+
 /** Browser tests drive Debian's chromium; playwright's own browser download cannot work offline. */
 function ensureChromium() {
   const path = env.CHROMIUM_PATH ?? "/usr/bin/chromium";
   if (existsSync(path)) return;
-  if (process.getuid?.() !== 0) {
-    console.error(`\n✗ the browser tests need Debian's chromium at ${path}: run  sudo apt-get install -y chromium  (or set CHROMIUM_PATH)`);
+  const todo = aptInstall(["chromium"], "the browser tests");
+  if (todo !== null) {
+    console.error(`\n✗ the browser tests need Debian's chromium at ${path}: run  ${todo}  (or set CHROMIUM_PATH)`);
     process.exit(1);
   }
-  step("installing Debian's chromium for the browser tests");
-  run("apt-get", ["update", "-qq"]);
-  run("apt-get", ["install", "-y", "-qq", "--no-install-recommends", "chromium"], {
-    env: { ...env, DEBIAN_FRONTEND: "noninteractive" },
-  });
+}
+
+/**
+ * Environments run in sandboxes made with bubblewrap, with a network of their own through
+ * slirp4netns. Without them the server still starts, but refuses to run environments and says why.
+ */
+function ensureSandboxTools({ required }) {
+  const missing = [
+    ["bwrap", "bubblewrap"],
+    ["slirp4netns", "slirp4netns"],
+  ].filter(([tool]) => !onPath(tool)).map(([, pkg]) => pkg);
+  if (missing.length === 0) return;
+  const todo = aptInstall(missing, "the sandbox environments run in");
+  if (todo === null) return;
+  const message = `environments run in sandboxes that need ${missing.join(" and ")}: run  ${todo}`;
+  if (required) {
+    console.error(`\n✗ ${message}`);
+    process.exit(1);
+  }
+  console.error(`\n! ${message}\n  (Ona starts, but refuses to run environments until then; ONA_RUNTIME=host runs them without a sandbox, on a machine only you use)`);
+}
+
+function onPath(tool) {
+  return (env.PATH ?? "").split(":").some((dir) => dir !== "" && existsSync(join(dir, tool)));
 }
 
 /** Adds up the JSON reports the test runs leave behind into one closing line. */
@@ -93,6 +127,7 @@ step("installing dependencies");
 run(pnpm, ["install", "--frozen-lockfile"]);
 
 if (command === "up") {
+  if (env.ONA_RUNTIME !== "host") ensureSandboxTools({ required: false });
   step("building");
   run(pnpm, ["exec", "turbo", "run", "build", "--filter=@ona/web", "--filter=@ona/cli"]);
   step("starting Ona on http://localhost:3000 (Ctrl-C stops it)");
@@ -103,6 +138,7 @@ if (command === "up") {
   server.on("exit", (code) => process.exit(code ?? 0));
 } else if (command === "test") {
   ensureChromium();
+  ensureSandboxTools({ required: true });
   const reportDir = join(root, ".test-reports");
   rmSync(reportDir, { recursive: true, force: true });
   mkdirSync(reportDir, { recursive: true });

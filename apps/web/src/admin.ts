@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { adminCreateToken, adminRevokeToken, createAuth, createUserWithPassword, listUsers, ServiceError } from "@ona/api";
+import { adminCreateToken, adminRevokeToken, createAuth, listRunners, createUserWithPassword, listUsers, ServiceError } from "@ona/api";
 import { CreateTokenInput, User } from "@ona/contracts";
 import { migrate, openDatabase } from "@ona/db";
 import { ConfigError, loadConfig } from "./config";
@@ -100,6 +100,21 @@ token
   .action(async (id: string) => {
     const revoked = await withServices(({ deps }) => adminRevokeToken(deps, id));
     process.stderr.write(`token ${revoked.id} is revoked\n`);
+  });
+
+const runner = program.command("runner").description("look at the runners that run environments");
+runner
+  .command("list")
+  .description("list the runners, how each isolates environments, and what each cannot do")
+  .action(async () => {
+    const runners = await withServices(({ deps }) => listRunners(deps));
+    for (const r of runners) {
+      const seen = r.lastHeartbeatAt === null ? "never seen" : `last seen ${r.lastHeartbeatAt.toISOString()}`;
+      process.stdout.write(`${r.id}\t${r.kind}\tisolation: ${r.isolation.mode}\t${seen}\n`);
+      for (const property of r.isolation.properties) process.stdout.write(`  ${property}\n`);
+      for (const warning of r.isolation.warnings) process.stdout.write(`  warning: ${warning}\n`);
+      if (r.isolation.problem !== null) process.stdout.write(`  cannot run environments: ${r.isolation.problem}\n`);
+    }
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -141,7 +142,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const databaseUrl = values.DATABASE_URL ?? `file:${join(dataDir, "ona.db")}`;
   const protectedDirs = [dataDir, root];
-  const localRepositories = localRepositoriesOf(values.ONA_LOCAL_REPOSITORIES, protectedDirs);
+  // In single-user mode the one user may clone from their own home by default; otherwise nothing.
+  const localRepositories = localRepositoriesOf(values.ONA_LOCAL_REPOSITORIES ?? (values.ONA_RUNTIME === "host" ? homedir() : undefined), protectedDirs);
   const [firstUid = 0, lastUid = 0] = values.ONA_SANDBOX_UIDS.split("-").map(Number);
   if (firstUid < 1000 || lastUid < firstUid || lastUid > 2 ** 31 - 2) {
     throw new ConfigError("invalid configuration:\n  ONA_SANDBOX_UIDS: the range must start at 1000 or above and end after it, like 400000-499999");

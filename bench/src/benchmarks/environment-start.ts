@@ -1,9 +1,9 @@
 // 4. Environment start: create → RUNNING on the embedded local runner for a small local git
 // repository, 20 one after another (median), then 20 created at once.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { EnvironmentOutput, ListEnvironmentsOutput, LogsOutput, type Environment } from "@ona/contracts";
 import type { Benchmark, BenchContext } from "../lib/context";
 import { createToken, signUp, trpcMutation, trpcQuery, type Credentials } from "../lib/http";
@@ -14,8 +14,15 @@ import { median, ms, percentile, sleep } from "../lib/stats";
 const RUNNING = "ENVIRONMENT_PHASE_RUNNING";
 const TARGET_MS = 1000;
 
-function smallRepository(): string {
-  const dir = mkdtempSync(join(tmpdir(), "ona-bench-repo-"));
+/**
+ * A small local git repository, in a folder of its own that the server is told it may clone from
+ * (ONA_LOCAL_REPOSITORIES, see `repositoryEnv`), readable by the environments' users.
+ */
+export function smallRepository(): string {
+  const parent = mkdtempSync(join(tmpdir(), "ona-bench-repos-"));
+  chmodSync(parent, 0o755);
+  const dir = join(parent, "repo");
+  mkdirSync(dir, { mode: 0o755 });
   const git = (...args: string[]) =>
     execFileSync("git", args, {
       cwd: dir,
@@ -30,6 +37,12 @@ function smallRepository(): string {
   return dir;
 }
 
+/** The server setting that lets it clone `repo`. */
+export const repositoryEnv = (repo: string): Record<string, string> => ({ ONA_LOCAL_REPOSITORIES: dirname(repo) });
+
+/** Removes the repository and the folder made for it. */
+export const removeRepository = (repo: string): void => rmSync(dirname(repo), { recursive: true, force: true });
+
 function failed(environment: Environment): string | null {
   return environment.status.failureMessage.length > 0 ? environment.status.failureMessage.join("; ") : null;
 }
@@ -40,7 +53,7 @@ async function createOne(url: string, credentials: Credentials, repo: string): P
 }
 
 /** create → RUNNING, polling environment.get every 10 ms. */
-async function startOne(url: string, credentials: Credentials, repo: string): Promise<{ id: string; ms: number }> {
+export async function startOne(url: string, credentials: Credentials, repo: string): Promise<{ id: string; ms: number }> {
   const start = performance.now();
   const id = await createOne(url, credentials, repo);
   for (;;) {
@@ -96,8 +109,8 @@ async function timeline(url: string, credentials: Credentials, id: string): Prom
 }
 
 async function run(context: BenchContext): Promise<SectionResult> {
-  const server = await startProductionServer();
   const repo = smallRepository();
+  const server = await startProductionServer({ env: repositoryEnv(repo) });
   const rows: ResultRow[] = [];
   const details: string[] = [];
   try {
@@ -154,7 +167,7 @@ async function run(context: BenchContext): Promise<SectionResult> {
     );
   } finally {
     await server.stop();
-    rmSync(repo, { recursive: true, force: true });
+    removeRepository(repo);
   }
   return { id: "env", title: "4. Environment start", rows, details };
 }

@@ -73,6 +73,7 @@ export async function startInProcessApi(databaseUrl: string, config: Partial<Api
       trustProxy: false,
       authFailureLimit: 1000,
       authFailureWindowSeconds: 300,
+      repositorySources: { localRepositories: [], forbidden: [] },
       ...config,
     },
     clock: clock.now,

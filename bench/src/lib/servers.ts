@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { releaseAllEnvironments } from "@ona/runner";
 import { freePort, startDaemon, waitUntil, type Daemon } from "./processes";
 import { BENCH_DIR, BENCH_DIST, REPO_ROOT, SERVER_ENTRY } from "./paths";
 
@@ -55,6 +56,8 @@ export async function startProductionServer(options: { databaseUrl?: string; env
     env,
     async stop() {
       await daemon.stop();
+      // Environments outlive the server: end their sandboxes and unmount their disks first.
+      await releaseAllEnvironments(join(dataDir, "environments"));
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toNodeHandler } from "better-auth/node";
-import type { Database } from "@ona/db";
-import type { RunnerClient } from "@ona/runner";
+import type { Database, Db } from "@ona/db";
+import { parseIsolationReport, type RunnerClient } from "@ona/runner";
 import { createAuth, type Auth } from "./auth";
 import { createContextFactory } from "./context";
 import { consoleLogger, type ApiConfig, type Clock, type Logger, type ServiceDeps } from "./deps";
@@ -46,9 +46,7 @@ export async function createOnaApi(options: OnaApiOptions): Promise<OnaApi> {
   const createContext = createContextFactory({ deps, services: { runner: options.runner }, auth, limiter });
   const handleApi = createApiListener({
     createContext,
-    checkDatabase: async () => {
-      await database.db.$queryRawUnsafe("SELECT 1");
-    },
+    health: () => healthReport(database.db),
     onInternalError: (path, error) => {
       const cause = error.cause;
       deps.logger.error("internal error", {
@@ -64,5 +62,21 @@ export async function createOnaApi(options: OnaApiOptions): Promise<OnaApi> {
     handleApi,
     handleAuth: (req, res) => authNodeHandler(req, res),
     close: () => limiter.close(),
+  };
+}
+
+/**
+ * `GET /api/health`: the database answers, and how each runner isolates environments. A runner
+ * in single-user mode (no sandbox) or one that cannot run environments at all is named here,
+ * so that a monitor, and an administrator, sees it without reading the runner's log.
+ */
+async function healthReport(db: Db): Promise<Record<string, unknown>> {
+  const runners = await db.runner.findMany({ select: { id: true, isolation: true }, orderBy: { id: "asc" } });
+  return {
+    status: "ok",
+    runners: runners.map((runner) => {
+      const report = parseIsolationReport(runner.isolation);
+      return { id: runner.id, isolation: report.mode, ...(report.problem === null ? {} : { problem: report.problem }) };
+    }),
   };
 }

@@ -38,7 +38,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 export interface ApiListenerOptions {
   createContext: (opts: { req: IncomingMessage }) => Promise<Context>;
-  checkDatabase: () => Promise<void>;
+  /** The health answer; throws when the database is not reachable. */
+  health: () => Promise<Record<string, unknown>>;
   onInternalError: (path: string | undefined, error: TRPCError) => void;
 }
 
@@ -51,8 +52,7 @@ export function createApiListener(options: ApiListenerOptions) {
     const url = new URL(req.url ?? "/", "http://localhost");
     if (url.pathname === HEALTH_PATH) {
       try {
-        await options.checkDatabase();
-        sendJson(res, 200, { status: "ok" });
+        sendJson(res, 200, await options.health());
       } catch {
         sendJson(res, 503, { status: "unavailable", message: "the database is not reachable" });
       }

@@ -13,5 +13,5 @@ export type { Meta } from "./trpc";
 export { createToken, revokeToken, hashToken, LAST_USED_WRITE_INTERVAL_MS } from "./services/tokens";
 export { writeAudit, listAuditLog } from "./services/audit";
 export { createUserWithPassword, listUsers, findUserByEmail } from "./services/users";
-export { adminCreateToken, adminRevokeToken } from "./services/admin";
+export { adminCreateToken, adminRevokeToken, listRunners, type RunnerStatus } from "./services/admin";
 export { toEnvironment } from "./services/environments";

@@ -8,7 +8,7 @@ export { planStep, type PlannedStep } from "./phases";
 export type { StepEvent } from "./reconciler";
 export { consoleRunnerLogger, silentRunnerLogger, type RunnerLogger, type Clock } from "./logger";
 export { EXEC_TIMEOUT_EXIT_CODE } from "./runtime";
-export { DEFAULT_LIMITS, describeLimits, formatSize, limitsFromConfiguration, parseSize, type IsolationReport, type RuntimeMode, type UidRange } from "./isolation";
+export { DEFAULT_LIMITS, describeLimits, formatSize, limitsFromConfiguration, parseIsolationReport, parseSize, type IsolationReport, type RuntimeMode, type UidRange } from "./isolation";
 export { RepositorySourceRefused, resolveRepositorySource, type RepositorySource, type RepositorySourcePolicy } from "./repository-source";
 export type { EnvironmentLimits } from "./workspace";
 export { releaseAllEnvironments } from "./release";

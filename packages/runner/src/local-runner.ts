@@ -130,7 +130,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     try {
       if (!(await recordHeartbeat(db, runnerId, clock))) {
         // The row was removed (an administrator cleaning up): register again rather than go silent.
-        await registerRunner(db, { id: runnerId, name: options.runnerName ?? "Local runner", kind: "local" }, clock);
+        await registerRunner(db, { id: runnerId, name: options.runnerName ?? "Local runner", kind: "local", isolation: isolation.report }, clock);
       }
     } catch (error) {
       logger.warn("runner heartbeat failed", { runnerId, error: messageOf(error) });
@@ -145,7 +145,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
 
     async start() {
       if (started) return;
-      await registerRunner(db, { id: runnerId, name: options.runnerName ?? "Local runner", kind: "local" }, clock);
+      await registerRunner(db, { id: runnerId, name: options.runnerName ?? "Local runner", kind: "local", isolation: isolation.report }, clock);
       reportIsolation(logger, runnerId, isolation.report);
       started = true;
       heartbeat = setInterval(() => void beat(), options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);

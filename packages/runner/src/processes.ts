@@ -131,7 +131,7 @@ export function startProcess(options: StartProcessOptions): StartedProcess {
     });
     child.once("exit", (code, signal) => {
       const streamsClosed = Promise.all([ended(child.stdout), ended(child.stderr)]);
-      const drained = Promise.race([streamsClosed, delay(DRAIN_AFTER_EXIT_MS)]);
+      const drained = Promise.race([streamsClosed, drainTimeout(DRAIN_AFTER_EXIT_MS)]);
       void drained.then(() => {
         child.stdout.destroy();
         child.stderr.destroy();
@@ -163,6 +163,11 @@ function ended(stream: NodeJS.ReadableStream & { readableEnded?: boolean; destro
 }
 
 function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Does not keep the process alive: a background child holding a pipe must not hold up an exit. */
+function drainTimeout(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 

@@ -1,4 +1,5 @@
 import type { Db } from "@ona/db";
+import type { IsolationReport } from "./isolation";
 import { describeLimits, limitsFromConfiguration } from "./isolation/limits";
 import type { Clock } from "./logger";
 import { notAtDesiredPhase } from "./phases";
@@ -26,11 +27,16 @@ export function classId(runnerId: string, seed: SeedClass): string {
  * short between the two writes still ends with classes; an administrator's changes to seeded
  * classes (disabled, renamed) are never overwritten.
  */
-export async function registerRunner(db: Db, runner: { id: string; name: string; kind: string }, clock: Clock): Promise<void> {
+export async function registerRunner(
+  db: Db,
+  runner: { id: string; name: string; kind: string; isolation?: IsolationReport },
+  clock: Clock,
+): Promise<void> {
   const now = clock();
-  const updated = await db.runner.updateMany({ where: { id: runner.id }, data: { lastHeartbeatAt: now } });
+  const isolation = runner.isolation === undefined ? {} : { isolation: JSON.stringify(runner.isolation) };
+  const updated = await db.runner.updateMany({ where: { id: runner.id }, data: { lastHeartbeatAt: now, ...isolation } });
   if (updated.count === 0) {
-    await ignoringDuplicates(db.runner.create({ data: { ...runner, lastHeartbeatAt: now } }));
+    await ignoringDuplicates(db.runner.create({ data: { id: runner.id, name: runner.name, kind: runner.kind, lastHeartbeatAt: now, ...isolation } }));
   }
   if ((await db.environmentClass.count({ where: { runnerId: runner.id } })) === 0) {
     await ignoringDuplicates(

@@ -1,3 +1,4 @@
+import { parseIsolationReport } from "@ona/runner";
 import type { CreateTokenInput, CreateTokenOutput, PersonalAccessToken } from "@ona/contracts";
 import { NO_REQUEST, SYSTEM_ACTOR, type ServiceDeps } from "../deps";
 import { notFound } from "../errors";
@@ -45,4 +46,24 @@ export async function adminRevokeToken(
     request: NO_REQUEST,
   });
   return revoked;
+}
+
+export interface RunnerStatus {
+  id: string;
+  name: string;
+  kind: string;
+  lastHeartbeatAt: Date | null;
+  isolation: ReturnType<typeof parseIsolationReport>;
+}
+
+/** Every registered runner with what it reports about isolating environments (`ona-admin runner list`). */
+export async function listRunners(deps: Pick<ServiceDeps, "db">): Promise<RunnerStatus[]> {
+  const rows = await deps.db.runner.findMany({ orderBy: { id: "asc" } });
+  return rows.map((row) => ({
+    id: row.id,
+    name: row.name,
+    kind: row.kind,
+    lastHeartbeatAt: row.lastHeartbeatAt,
+    isolation: parseIsolationReport(row.isolation),
+  }));
 }

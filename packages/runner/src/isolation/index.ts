@@ -10,6 +10,7 @@ import { asProcessEnv } from "../processes";
 import { SANDBOX_PATH } from "../workspace";
 
 export type { Isolation, IsolationReport, InsideProcessOptions } from "./isolation";
+export { parseIsolationReport } from "./isolation";
 export { DEFAULT_UID_RANGE, type UidRange } from "./uids";
 export { WORKSPACE } from "./sandbox";
 export { DEFAULT_LIMITS, describeLimits, formatSize, limitsFromConfiguration, parseSize } from "./limits";
@@ -17,7 +18,7 @@ export { DEFAULT_LIMITS, describeLimits, formatSize, limitsFromConfiguration, pa
 /** How environments are isolated: "sandbox" (the default) or "host", single-user mode, chosen explicitly. */
 export type RuntimeMode = "sandbox" | "host";
 
-export interface IsolationOptions extends Omit<SandboxOptions, "uidRange" | "network"> {
+export interface IsolationOptions extends Omit<SandboxOptions, "uidRange" | "network" | "hostPath"> {
   mode: RuntimeMode;
   uidRange?: SandboxOptions["uidRange"];
   network?: SandboxOptions["network"];
@@ -35,7 +36,9 @@ export function createIsolation(options: IsolationOptions): Isolation {
   if (options.mode === "host") return new HostIsolation(options.environmentsDir, options.runnerEnv);
   const network = options.network ?? "private";
   const root = process.getuid?.() === 0;
-  const problem = sandboxProblem(root, network);
+  // The runner's own PATH finds the host-side tools (bubblewrap, slirp4netns), as it would for an operator's shell.
+  const hostPath = options.runnerEnv.PATH ?? SANDBOX_PATH;
+  const problem = sandboxProblem(root, network, hostPath);
   const cgroups = detectControlGroups();
   const disks = detectDisks();
   const properties = [
@@ -52,17 +55,17 @@ export function createIsolation(options: IsolationOptions): Isolation {
   if (!root) warnings.push("the runner is not root: every environment runs as the runner's uid, kept apart by namespaces only");
   const report: IsolationReport = { mode: "sandbox", properties, warnings, problem };
   return new Sandbox(
-    { ...options, uidRange: options.uidRange ?? DEFAULT_UID_RANGE, network },
+    { ...options, uidRange: options.uidRange ?? DEFAULT_UID_RANGE, network, hostPath },
     { root, cgroups, disks, report },
   );
 }
 
 /** Why no sandbox can be made here, with what to do; null when one can. */
-function sandboxProblem(root: boolean, network: "private" | "shared"): string | null {
+function sandboxProblem(root: boolean, network: "private" | "shared", hostPath: string): string | null {
   const escape = "or, on a machine only you use, set ONA_RUNTIME=host (no sandbox)";
   if (process.platform !== "linux") return `environments need Linux namespaces to be sandboxed, and this is ${process.platform}; run the runner on Linux, ${escape}`;
   const tools = ["bwrap", "setpriv", "prlimit", "nsenter", ...(root ? ["unshare", "mount"] : []), ...(network === "private" ? ["slirp4netns"] : [])];
-  const missing = tools.filter((tool) => !onPath(tool));
+  const missing = tools.filter((tool) => !onPath(tool, hostPath));
   if (missing.length > 0) {
     const packages = missing.map((tool) => (tool === "bwrap" ? "bubblewrap" : tool === "slirp4netns" ? "slirp4netns" : "util-linux"));
     return `cannot sandbox environments: ${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not installed; install ${[...new Set(packages)].join(" and ")} (${INSTALL}), ${escape}`;
@@ -78,6 +81,7 @@ function sandboxProblem(root: boolean, network: "private" | "shared"): string | 
   const trial = ["--unshare-user", "--unshare-pid", "--unshare-net", ...systemMounts(), "--proc", "/proc", "--", "/usr/bin/true"];
   const result = spawnSync("bwrap", trial, {
     encoding: "utf8",
+    env: asProcessEnv({ PATH: hostPath }),
     timeout: 10_000,
     ...(root ? { uid: 65534, gid: 65534 } : {}),
   });
@@ -88,6 +92,13 @@ function sandboxProblem(root: boolean, network: "private" | "shared"): string | 
   return null;
 }
 
-function onPath(tool: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${tool}`], { stdio: "ignore", env: asProcessEnv({ PATH: SANDBOX_PATH }) }).status === 0;
+function onPath(tool: string, path: string): boolean {
+  return path.split(":").some((dir) => {
+    try {
+      accessSync(`${dir}/${tool}`, constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
 }

@@ -1,3 +1,4 @@
+import { z } from "zod";
 import type { StartProcessOptions, StartedProcess } from "../processes";
 import type { EnvironmentIdentity, EnvironmentSpec } from "../workspace";
 
@@ -41,4 +42,20 @@ export interface IsolationReport {
   warnings: string[];
   /** Why no environment can run (what to install or enable), or null. */
   problem: string | null;
+}
+
+const StoredReport = z.object({
+  mode: z.enum(["sandbox", "host"]),
+  properties: z.array(z.string()),
+  warnings: z.array(z.string()),
+  problem: z.string().nullable(),
+});
+
+/** A runner's report as stored in its row; a row written before reports existed says "unknown". */
+export function parseIsolationReport(json: string): IsolationReport | { mode: "unknown"; properties: []; warnings: []; problem: null } {
+  try {
+    return StoredReport.parse(JSON.parse(json));
+  } catch {
+    return { mode: "unknown", properties: [], warnings: [], problem: null };
+  }
 }

@@ -35,6 +35,8 @@ export interface SandboxOptions {
   /** "private": a network namespace per environment with outbound access (slirp4netns); "shared": the host's network. */
   network: "private" | "shared";
   runnerEnv: Readonly<Record<string, string | undefined>>;
+  /** Where the host-side tools are found (bubblewrap, slirp4netns, util-linux): the runner's PATH. */
+  hostPath: string;
   /** Local repositories an environment was created from are bound read-only at their own path. */
   localSource: (contextUrl: string) => string | null;
 }
@@ -324,7 +326,8 @@ export class Sandbox implements Isolation {
     ];
     const source = this.options.localSource(environment.contextUrl);
     if (source !== null) args.push("--ro-bind", at(source, "source"), source);
-    args.push("--chdir", WORKSPACE, "--clearenv");
+    // Everything else is read-only, the sandbox's own root folder included.
+    args.push("--remount-ro", "/", "--chdir", WORKSPACE, "--clearenv");
     for (const [name, value] of Object.entries(this.variables(environment, paths))) args.push("--setenv", name, value);
     args.push("--info-fd", "3", "--", "/bin/sh", "-c", `echo ${READY_LINE}; exec sleep infinity`);
 
@@ -375,7 +378,7 @@ export class Sandbox implements Isolation {
     const [file, ...args] = argv;
     if (file === undefined) throw new Error("no command");
     // The marker lets a stop find the helper (and everything it started) after a runner restart.
-    const env = { PATH: SANDBOX_PATH, LANG: "C.UTF-8", [ENVIRONMENT_ID_VARIABLE]: environment.id };
+    const env = { PATH: this.options.hostPath, LANG: "C.UTF-8", [ENVIRONMENT_ID_VARIABLE]: environment.id };
     const child = spawn(file, args, { cwd: "/", env: asProcessEnv(env), detached: true, stdio: ["ignore", "pipe", "pipe", "pipe"] });
     const { stdout, stderr: errors } = child;
     if (stdout === null || errors === null) throw new Error("spawn gave no pipes");

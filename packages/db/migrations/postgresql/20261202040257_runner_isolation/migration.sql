@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "runner" ADD COLUMN     "isolation" TEXT NOT NULL DEFAULT '{}';
