@@ -10,6 +10,7 @@ import { PHASE, environmentOf, sleep, waitUntil, type Random } from "./helpers";
 const RUNNER_STATE_DIR = ".ona-runner";
 /** The variable every process the runner starts for an environment carries (packages/runner/src/processes.ts). */
 const ENVIRONMENT_ID_VARIABLE = "ONA_ENVIRONMENT_ID";
+const UID_REGISTRY = "uids";
 const IN_PROGRESS = new Set<string>([PHASE.CREATING, PHASE.STARTING, PHASE.STOPPING, PHASE.DELETING]);
 
 /**
@@ -157,9 +158,12 @@ export async function waitForEveryEnvironmentToSettle(database: Database, timeou
   );
 }
 
-/** Live processes that carry one of these environments' marker (none should be left once everything settled). */
-function processesOf(ids: Set<string>): string[] {
-  const found: string[] = [];
+/** What a running environment's sandbox itself consists of (packages/runner/src/isolation/sandbox.ts). */
+const SANDBOX_PROCESSES = [/^bwrap /, /^sleep infinity$/, /^slirp4netns /];
+
+/** Live processes that carry one of these environments' marker. */
+function processesOf(ids: Set<string>): { pid: string; id: string; command: string }[] {
+  const found: { pid: string; id: string; command: string }[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -172,7 +176,7 @@ function processesOf(ids: Set<string>): string[] {
       const state = readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.[0];
       if (state === "Z") continue;
       const command = readFileSync(`/proc/${name}/cmdline`).toString("utf8").replaceAll("\0", " ").trim();
-      found.push(`pid ${name} of ${id}: ${command}`);
+      found.push({ pid: name, id, command });
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -196,14 +200,16 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
   expect(orphans, `folders in ${environmentsDir} that belong to no live environment`).toEqual([]);
 
   const stateDir = join(environmentsDir, RUNNER_STATE_DIR);
-  const noted = existsSync(stateDir) ? readdirSync(stateDir) : [];
+  // `uids` is the runner's registry of the host uids it gave environments (when it runs as root).
+  const noted = (existsSync(stateDir) ? readdirSync(stateDir) : []).filter((name) => name !== UID_REGISTRY);
   expect(noted.filter((name) => !live.has(name)), `runner notes in ${stateDir} for no live environment`).toEqual([]);
-  const clones = noted.flatMap((id) =>
-    readdirSync(join(stateDir, id))
-      .filter((name) => name.startsWith("clone-"))
-      .map((name) => join(stateDir, id, name)),
-  );
-  expect(clones, "temporary clone folders left behind").toEqual([]);
+  const uidOwners = existsSync(join(stateDir, UID_REGISTRY))
+    ? readdirSync(join(stateDir, UID_REGISTRY)).map((uid) => readFileSync(join(stateDir, UID_REGISTRY, uid), "utf8").trim())
+    : [];
+  expect(uidOwners.filter((id) => !live.has(id)), "host uids still held for environments that are gone").toEqual([]);
+  // A clone begun and never finished is discarded when its environment stops.
+  const halfClones = noted.filter((id) => existsSync(join(stateDir, id, "clone-started")) && !existsSync(join(stateDir, id, "clone-done")));
+  expect(halfClones, "half-finished clones left behind").toEqual([]);
 
   for (const row of rows) {
     const checkout = join(environmentsDir, row.id);
@@ -217,7 +223,13 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
     }
   }
 
-  expect(processesOf(new Set(rows.map((row) => row.id))), "processes of the environments still alive").toEqual([]);
+  // A running environment keeps its sandbox (bubblewrap as its init, its first process and its
+  // network helper); nothing else may be left, and nothing at all of one that is not running.
+  const running = new Set(rows.filter((row) => row.phase === PHASE.RUNNING).map((row) => row.id));
+  const leftover = processesOf(new Set(rows.map((row) => row.id))).filter(
+    (process) => !(running.has(process.id) && SANDBOX_PROCESSES.some((pattern) => pattern.test(process.command))),
+  );
+  expect(leftover.map((process) => `pid ${process.pid} of ${process.id}: ${process.command}`), "processes of the environments still alive").toEqual([]);
 }
 
 /** What the test prints on success, so a run's report shows what the kills hit. */
@@ -241,12 +253,13 @@ export function slowCloneFiles(): Record<string, string> {
   return { ...CRASH_REPOSITORY_FILES, "big.txt": randomBytes(15_000_000).toString("base64") };
 }
 
-/** Resolves once the runner is cloning the environment (its temporary clone folder exists). */
+/** Resolves once the runner is cloning the environment (a clone begun and not finished), with its checkout. */
 export async function waitForCloneInProgress(dataDir: string, environmentId: string): Promise<string> {
   const notes = join(dataDir, "environments", RUNNER_STATE_DIR, environmentId);
   return waitUntil(
     `a clone of ${environmentId} to be in progress`,
-    async () => (existsSync(notes) ? readdirSync(notes).find((name) => name.startsWith("clone-")) : undefined),
+    async () =>
+      existsSync(join(notes, "clone-started")) && !existsSync(join(notes, "clone-done")) ? join(dataDir, "environments", environmentId) : undefined,
     { timeoutMs: 90_000, intervalMs: 10 },
   );
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -81,6 +81,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // Only there if an attempt got through (and then the tests failed): never leave them behind.
+  for (const planted of ["/etc/ona-escape", "/usr/bin/ona-escape", "/ona-escape"]) rmSync(planted, { force: true });
   loopbackService?.close();
   await server?.stop();
   await databases?.stop();

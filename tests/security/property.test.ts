@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listProcedures, type ProcedureInfo } from "@ona/api";
@@ -5,6 +6,7 @@ import { AuditAction, EnvironmentPhase } from "@ona/contracts";
 import { registerRunner } from "@ona/runner";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp } from "../support/client";
+import { TEST_REPOSITORIES } from "../support/repositories";
 import { startTestServer, type TestServer } from "../support/server";
 
 /**
@@ -115,7 +117,7 @@ beforeAll(async () => {
   const tokens = await Promise.all([1, 2, 3].map(() => createToken(server.url, user)));
   const environments = await Promise.all(
     [1, 2, 3].map(async () => {
-      const created = await mutate(server.url, "environment.create", { contextUrl: "/tmp/does-not-exist" }, { token });
+      const created = await mutate(server.url, "environment.create", { contextUrl: join(TEST_REPOSITORIES, "does-not-exist") }, { token });
       return (created.data as { environment: { id: string } }).environment.id;
     }),
   );

@@ -137,8 +137,15 @@ export class LocalRuntime implements EnvironmentRuntime {
     await writeFile(paths.setupDone, new Date().toISOString() + "\n");
   }
 
-  stop(environmentId: string): Promise<{ ended: number; survivors: number[] }> {
-    return this.options.isolation.end(environmentId, this.options.stopGraceMs);
+  /** Ends every process; a clone cut short is discarded too, so a stopped environment holds no half checkout. */
+  async stop(environmentId: string): Promise<{ ended: number; survivors: number[] }> {
+    const outcome = await this.options.isolation.end(environmentId, this.options.stopGraceMs);
+    const paths = this.paths(environmentId);
+    if (outcome.survivors.length === 0 && existsSync(paths.cloneStarted) && !existsSync(paths.cloneDone)) {
+      await emptyFolder(paths.checkout);
+      await rm(paths.cloneStarted, { force: true });
+    }
+    return outcome;
   }
 
   /** Removes the checkout, the runner's notes about it and what the isolation held for it. */

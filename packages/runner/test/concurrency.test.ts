@@ -44,11 +44,11 @@ describe.each(providersUnderTest())("two runners on one %s database", (provider)
       await Promise.all(runners.map((runner) => runner.start()));
       const allAt = (phase: string) => async () =>
         (await testDb.db.environment.count({ where: { id: { in: ids }, phase, leaseOwner: null } })) === ids.length;
-      await waitFor("all RUNNING", allAt(RUNNING), 25_000);
+      await waitFor("all RUNNING", allAt(RUNNING), 60_000);
       for (const id of ids) await setDesiredPhase(testDb.db, id, STOPPED);
-      await waitFor("all STOPPED", allAt(STOPPED), 25_000);
+      await waitFor("all STOPPED", allAt(STOPPED), 60_000);
       for (const id of ids) await setDesiredPhase(testDb.db, id, RUNNING);
-      await waitFor("all RUNNING again", allAt(RUNNING), 25_000);
+      await waitFor("all RUNNING again", allAt(RUNNING), 60_000);
     } finally {
       await Promise.all(runners.map((runner) => runner.stop()));
       await second.close();
@@ -72,5 +72,5 @@ describe.each(providersUnderTest())("two runners on one %s database", (provider)
     const workers = new Set(events.filter((e) => e.event === "start").map((e) => e.processId));
     expect([...workers].sort()).toEqual(["runner-a", "runner-b"]);
     await testDb.close();
-  });
+  }, 240_000);
 });

@@ -70,7 +70,7 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
     const checkout = join(environmentsDir, env.id);
 
     child = startRunnerProcess(testDb.url, environmentsDir, "doomed-runner");
-    await waitFor("the setup to start in the child runner", async () => hostProcessesWith(sleep).length === 1, 20_000);
+    await waitFor("the setup to start in the child runner", async () => hostProcessesWith(sleep).length === 1, 60_000);
     child.kill("SIGKILL");
     await new Promise((resolve) => child?.once("exit", resolve));
     child = undefined;
@@ -89,7 +89,7 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
         const current = await getEnvironment(testDb.db, env.id);
         return current.phase === RUNNING && current.leaseOwner === null && current;
       },
-      20_000,
+      60_000,
     );
     expect(JSON.parse(row.failureMessage)).toEqual([]);
     // The interrupted setup was ended and run again from the start, once.
@@ -99,7 +99,7 @@ describe.each(providersUnderTest())("a runner killed mid-start, on %s", (provide
     const log = await logText(testDb.db, env.id);
     expect(log.match(/\[system\] running \.ona\/setup\.sh/g)).toHaveLength(2);
     expect(log.match(/\[system\] cloning/g)).toHaveLength(1);
-  });
+  }, 180_000);
 
   it("a half-finished clone left behind is discarded and the clone done again", async () => {
     testDb = await databases.fresh();
