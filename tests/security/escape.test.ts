@@ -124,6 +124,7 @@ try "mount a file system" sh -c 'mkdir -p /tmp/m && mount -t tmpfs none /tmp/m'
 try "reach a loopback service of the host" python3 -c "import socket; socket.create_connection(('127.0.0.1', ${loopbackPort}), 2).recv(10)"
 try "reach a loopback service through the gateway" python3 -c "import socket; socket.create_connection(('10.0.2.2', ${loopbackPort}), 2).recv(10)"
 try "open a host device" sh -c 'ls /dev | grep -q -E "^(sd|vd|nvme|loop|mem|kmem)"'
+try "reach the database server" python3 -c "import socket; socket.create_connection(('127.0.0.1', ${databasePort()}), 2)"
 echo "identity: $(id -u) $(id -g)"
 echo "attempts done"
 `;
@@ -153,7 +154,13 @@ const ATTEMPTS = [
   "reach a loopback service of the host",
   "reach a loopback service through the gateway",
   "open a host device",
+  "reach the database server",
 ];
+
+/** PostgreSQL's port on loopback (trust authentication, as test servers run); SQLite has none, so the stand-in's. */
+function databasePort(): number {
+  return databaseUrl.startsWith("postgres") ? Number(new URL(databaseUrl).port) : loopbackPort;
+}
 
 function expectAllRefused(output: string): void {
   expect(output).toContain("attempts done");
