@@ -82,6 +82,7 @@ const runner: Runner = {
   id: "runner-1",
   name: "local",
   kind: "local",
+  isolation: JSON.stringify({ mode: "sandbox", properties: ["users: one host uid per environment"], warnings: [], problem: null }),
   lastHeartbeatAt: at("2024-06-01T00:00:00.015Z"),
   createdAt: at("2024-06-01T00:00:00.016Z"),
 };
