@@ -7,6 +7,7 @@ import {
   STOPPED,
   createEnvironment,
   getEnvironment,
+  logText,
   makeRepo,
   providersUnderTest,
   setDesiredPhase,
@@ -49,6 +50,13 @@ describe.each(providersUnderTest())("two runners on one %s database", (provider)
       await waitFor("all STOPPED", allAt(STOPPED), 60_000);
       for (const id of ids) await setDesiredPhase(testDb.db, id, RUNNING);
       await waitFor("all RUNNING again", allAt(RUNNING), 60_000);
+    } catch (error) {
+      // What each environment was doing when the wait ran out.
+      for (const id of ids) {
+        const row = await getEnvironment(testDb.db, id);
+        console.error(`${id}: ${row.phase} (lease ${row.leaseOwner ?? "none"}) ${row.failureMessage}\n${(await logText(testDb.db, id)).split("\n").slice(-6).join("\n")}`);
+      }
+      throw error;
     } finally {
       await Promise.all(runners.map((runner) => runner.stop()));
       await second.close();
