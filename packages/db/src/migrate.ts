@@ -179,6 +179,26 @@ function sqliteNow(): string {
   return new Date().toISOString().replace("Z", "+00:00");
 }
 
+/**
+ * Switching a file to WAL needs a lock that SQLite may refuse at once (SQLITE_BUSY without
+ * calling the busy handler) while another process is switching it or migrating, so it is
+ * retried until the busy timeout. A file already in WAL only has it read.
+ */
+function enableWal(conn: Database.Database): void {
+  const deadline = Date.now() + SQLITE_MIGRATE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      if (conn.pragma("journal_mode", { simple: true }) === "wal") return;
+      conn.pragma("journal_mode = WAL");
+      return;
+    } catch (error) {
+      const busy = typeof error === "object" && error !== null && "code" in error && (error.code === "SQLITE_BUSY" || error.code === "SQLITE_LOCKED");
+      if (!busy || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+}
+
 function migrateSqlite(url: string, migrations: Migration[]): string[] {
   const file = resolve(sqlitePathOf(url));
   mkdirSync(dirname(file), { recursive: true });
@@ -186,7 +206,7 @@ function migrateSqlite(url: string, migrations: Migration[]): string[] {
   const applied: string[] = [];
   try {
     // WAL is a property of the file, so setting it here sets it for the app too.
-    conn.pragma("journal_mode = WAL");
+    enableWal(conn);
     // Prisma's table-redefinition scripts say `PRAGMA foreign_keys=OFF`, which SQLite ignores
     // inside a transaction: with keys on, their `DROP TABLE` would cascade-delete child rows.
     // So keys go off before the transaction and foreign_key_check stands in for them.
