@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenFromRandomBytes } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { rawRequest } from "../support/raw-http";
 import { startTestServer, type TestServer } from "../support/server";
@@ -23,7 +23,7 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`bearer authentication (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`bearer authentication (${testDatabaseProvider()})`, () => {
   it("asks for credentials with the Bearer challenge when none come", async () => {
     const result = await query(server.url, "identity.whoami", undefined, null);
     expect(result.status).toBe(401);

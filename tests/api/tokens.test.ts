@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkTokenFormat, PersonalAccessToken, TOKEN_PREFIX } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { startTestServer, type TestServer } from "../support/server";
 
@@ -23,7 +23,7 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`personal access tokens (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`personal access tokens (${testDatabaseProvider()})`, () => {
   it("creates a token whose secret is shown once and works as a bearer token", async () => {
     const created = await createToken(server.url, alice, { description: "  CI pipeline  ", accessLevel: "read-only" });
     expect(created.secret.startsWith(TOKEN_PREFIX)).toBe(true);

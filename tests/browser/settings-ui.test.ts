@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { tokenHint, type AuditLogEntry, type Environment } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { launchBrowser, type Browser } from "../support/browser";
 import { mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { startProductionServer, type ProductionServer } from "../support/production-server";
@@ -92,7 +92,7 @@ async function auditEntries(path: string): Promise<AuditLogEntry[]> {
   return (result.data as { items: AuditLogEntry[] }).items;
 }
 
-describe(`web settings UI in chromium (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`web settings UI in chromium (${testDatabaseProvider()})`, () => {
   it("sends a signed-out visitor to sign in, and signs a new user up", async () => {
     await page.goto(url("/settings/personal-access-tokens"));
     await page.waitForURL(/\/sign-in\?next=%2Fsettings%2Fpersonal-access-tokens$/);

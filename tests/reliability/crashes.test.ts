@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecOutput } from "@ona/contracts";
 import { openDatabase, type Database } from "@ona/db";
-import { startTestDatabases, type TestDatabase, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabase, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, signUp, type Credentials } from "../support/client";
 import { makeRepository } from "../support/git";
 import { freePort, startProductionServer, type ProductionServer } from "../support/production-server";
@@ -26,7 +26,7 @@ import {
 } from "./crash-harness";
 import { PHASE, environmentOf, seededRandom, tail, withDiagnostics } from "./helpers";
 
-const DB = process.env.ONA_TEST_DB ?? "sqlite";
+const DB = testDatabaseProvider();
 const KILLS = 20;
 const SECRET = "crash-test-secret-0123456789abcdef0123456789abcdef";
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tokenFromRandomBytes } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, signUp } from "../support/client";
 import { rawRequest } from "../support/raw-http";
 import { startTestServer, type TestServer } from "../support/server";
@@ -28,7 +28,7 @@ function guess(i: number): string {
   return i % 2 === 0 ? (tokenFromRandomBytes(randomBytes(64)) ?? "") : `ona_pat_${randomBytes(19).toString("hex")}`;
 }
 
-describe(`brute force (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`brute force (${testDatabaseProvider()})`, () => {
   it("answers 429 with Retry-After after the limit while a valid token from another address keeps working", async () => {
     const statuses: number[] = [];
     const retryAfters: number[] = [];

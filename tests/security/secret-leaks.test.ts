@@ -6,7 +6,7 @@ import pg from "pg";
 import { TOKEN_PREFIX, TOKEN_RANDOM_LENGTH } from "@ona/contracts";
 import { hashToken } from "@ona/api";
 import { sqlitePathOf } from "@ona/db";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { mutate, query, signUp, type CallResult } from "../support/client";
 import { makeRepository } from "../support/git";
 import { startProductionServer, type ProductionServer } from "../support/production-server";
@@ -129,7 +129,7 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`no secret leaks (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`no secret leaks (${testDatabaseProvider()})`, () => {
   it("exercised enough to mean something", () => {
     expect(secrets.length).toBeGreaterThanOrEqual(20);
     expect(bodies.filter((b) => b.status >= 400).length).toBeGreaterThan(20);

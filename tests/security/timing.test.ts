@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOKEN_PREFIX, TOKEN_RANDOM_LENGTH, crc32, toBase62, tokenFromRandomBytes } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, signUp } from "../support/client";
 import { rawRequest } from "../support/raw-http";
 import { startTestServer, type TestServer } from "../support/server";
@@ -46,7 +46,7 @@ const median = (values: number[]) => {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 };
 
-describe(`timing (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`timing (${testDatabaseProvider()})`, () => {
   it("answers an unknown token and a near-miss of an issued one identically", async () => {
     const unknown = tokenFromRandomBytes(randomBytes(64)) ?? "";
     const [a, b] = [await timed(unknown), await timed(nearMiss(issued, 3))];

@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { query } from "../support/client";
 import { REPO_ROOT, SERVER_ENTRY, startProductionServer, type ProductionServer } from "../support/production-server";
 
@@ -27,7 +27,7 @@ const cookieOf = (response: Response) =>
     .map((c) => c.split(";")[0])
     .join("; ");
 
-describe(`the production server (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`the production server (${testDatabaseProvider()})`, () => {
   it("answers health with the database reachable", async () => {
     const response = await fetch(`${server.url}/api/health`);
     expect(response.status).toBe(200);
