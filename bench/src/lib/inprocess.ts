@@ -70,7 +70,7 @@ export async function startInProcessApi(databaseUrl: string, config: Partial<Api
       serverSecret: "bench-server-secret-0123456789abcdef0123456789abcdef",
       publicUrl: url,
       trustedOrigins: [],
-      trustProxy: false,
+      trustedProxyHops: 0,
       authFailureLimit: 1000,
       authFailureWindowSeconds: 300,
       ...config,
