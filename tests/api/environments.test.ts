@@ -177,7 +177,8 @@ describe(`environments through the API (${testDatabaseProvider()})`, () => {
     expect(items.every((e) => e.status.phase === "ENVIRONMENT_PHASE_RUNNING")).toBe(true);
     const audit = await query(server.url, "auditLog.list", { subjectId: created.id }, { token: readOnly });
     const entries = (audit.data as { items: { action: string; tokenId: string | null; outcome: string }[] }).items;
-    expect(entries[0]).toMatchObject({ action: "environment.create", outcome: "success" });
-    expect(entries[0]?.tokenId).toBeTruthy();
+    const whoami = await query(server.url, "identity.whoami", undefined, { token: readWrite });
+    const readWriteId = (whoami.data as { token: { id: string } }).token.id;
+    expect(entries[0]).toMatchObject({ action: "environment.create", outcome: "success", tokenId: readWriteId });
   });
 });

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TOKEN_PREFIX, TOKEN_RANDOM_LENGTH, crc32, toBase62 } from "@ona/contracts";
+import { TOKEN_PREFIX } from "@ona/contracts";
 import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, signUp, type SignedUpUser } from "../support/client";
 import { rawRequest, rawSocketRequest, type RawResponse } from "../support/raw-http";
 import { startTestServer, type Statement, type TestServer } from "../support/server";
+import { unissuedToken } from "../support/tokens";
 
 /**
  * Hostile and broken credentials, one case per assertion. Every answer is a 4xx that RFC 6750
@@ -86,12 +87,6 @@ async function expectRefused(authorization: string | undefined, expected: 400 | 
   }
   expectStep(statements, step);
   return response;
-}
-
-/** A token in the right format with a right checksum that no one issued: it reaches the lookup. */
-function wellFormedUnissued(character: string): string {
-  const body = `${TOKEN_PREFIX}${character.repeat(TOKEN_RANDOM_LENGTH)}`;
-  return body + toBase62(crc32(body), 6);
 }
 
 describe(`the Authorization header (${testDatabaseProvider()})`, () => {
@@ -197,7 +192,7 @@ describe(`the token itself (${testDatabaseProvider()})`, () => {
     await expectRefused(`Bearer ${TOKEN_PREFIX}${"a".repeat(10_000)}`, 401, "before the lookup");
   });
   it("30 a well-formed token nobody issued (right checksum): it reaches the lookup, 401 that does not say revoked or expired", async () => {
-    const response = await expectRefused(`Bearer ${wellFormedUnissued("Z")}`, 401, "the lookup");
+    const response = await expectRefused(`Bearer ${unissuedToken()}`, 401, "the lookup");
     expect(response.headers["www-authenticate"]).toContain('error="invalid_token"');
     expect(response.body).not.toMatch(/revoked|expired/);
   });
