@@ -49,6 +49,8 @@ export interface TestServerOptions {
   databases: TestDatabases;
   config?: Partial<ApiConfig>;
   runner?: boolean;
+  /** The address to listen on, and the one in `url` (default 127.0.0.1). */
+  address?: string;
 }
 
 /**
@@ -102,9 +104,10 @@ export async function startTestServer(options: TestServerOptions): Promise<TestS
   let server: Server | undefined;
   const apiPromise = (async () => {
     server = createServer();
-    await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
+    const address = options.address ?? "127.0.0.1";
+    await new Promise<void>((resolve) => server?.listen(0, address, resolve));
     const port = (server.address() as AddressInfo).port;
-    const url = `http://127.0.0.1:${port}`;
+    const url = `http://${address}:${port}`;
     const config: ApiConfig = {
       serverSecret: "test-server-secret-0123456789abcdef0123456789abcdef",
       publicUrl: url,
