@@ -383,7 +383,8 @@ describe(`web settings UI in chromium (${testDatabaseProvider()})`, () => {
     await expect.poll(() => page.getByTestId("audit-page").textContent()).toBe("Page 1");
 
     // Filter by the read & write token: its start of the environment, and its refusal once revoked.
-    await page.getByLabel("Token").selectOption({ label: `Deploy pipeline — ${tokenHint(secrets.readWrite)} (revoked)` });
+    // (The description sits between bidi isolate marks: an option can hold only text.)
+    await page.getByLabel("Token").selectOption({ label: `\u2068Deploy pipeline\u2069 — ${tokenHint(secrets.readWrite)} (revoked)` });
     await page.waitForURL(url(`/settings/audit-log?token=${tokenIds.readWrite}`));
     await expect.poll(() => rows.evaluateAll((elements) => elements.map((e) => e.getAttribute("data-action")))).toEqual([
       "auth.token",

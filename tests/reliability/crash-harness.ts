@@ -157,6 +157,22 @@ export async function waitForEveryEnvironmentToSettle(database: Database, timeou
   );
 }
 
+/**
+ * Every environment, by id, at the phase it was asked for and with no failure message. A kill
+ * interrupts a step; the runner that takes the environment up again resumes it ("it resumes from
+ * where it can"), so no kill makes a failure unavoidable and none is allowed. Every environment
+ * whose create was answered must exist; the others were created by requests the kill cut off (or
+ * aimed by the test) and must have settled just the same. Returns the counts, for the report.
+ */
+export function checkEveryEnvironmentAtItsDesiredPhase(rows: EnvironmentState[], answered: string[]): { answered: number; others: number } {
+  const ids = new Set(rows.map((row) => row.id));
+  expect(answered.filter((id) => !ids.has(id)), "environments whose create was answered, missing from the database").toEqual([]);
+  const unsettled = rows.filter((row) => row.phase !== row.desiredPhase || row.failureMessage !== "[]");
+  expect(describeStates(unsettled), "environments not at their desired phase, or with a failure").toBe("");
+  const answeredIds = new Set(answered);
+  return { answered: answeredIds.size, others: rows.filter((row) => !answeredIds.has(row.id)).length };
+}
+
 /** Live processes that carry one of these environments' marker (none should be left once everything settled). */
 function processesOf(ids: Set<string>): string[] {
   const found: string[] = [];
