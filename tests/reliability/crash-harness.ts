@@ -10,6 +10,8 @@ import { PHASE, environmentOf, sleep, waitUntil, type Random } from "./helpers";
 const RUNNER_STATE_DIR = ".ona-runner";
 /** The variable every process the runner starts for an environment carries (packages/runner/src/processes.ts). */
 const ENVIRONMENT_ID_VARIABLE = "ONA_ENVIRONMENT_ID";
+/** The runner's host-uid allocations next to its notes (packages/runner/src/isolation/uids.ts): one file per uid, naming its environment. */
+const UID_ALLOCATIONS = "uids";
 const IN_PROGRESS = new Set<string>([PHASE.CREATING, PHASE.STARTING, PHASE.STOPPING, PHASE.DELETING]);
 
 /**
@@ -200,6 +202,7 @@ function processesOf(ids: Set<string>): string[] {
  * What a settled system must look like on disk and in the process table:
  * - every folder under <dataDir>/environments is the checkout of a live (not deleted) environment;
  * - every folder of runner notes belongs to a live environment, and holds no temporary clone;
+ * - every host uid the runner holds belongs to a live environment;
  * - a running environment has its whole checkout and a setup that ran to the end;
  * - a deleted environment has nothing left;
  * - no process of any of these environments is still alive (the setup ends by itself).
@@ -212,8 +215,14 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
   expect(orphans, `folders in ${environmentsDir} that belong to no live environment`).toEqual([]);
 
   const stateDir = join(environmentsDir, RUNNER_STATE_DIR);
-  const noted = existsSync(stateDir) ? readdirSync(stateDir) : [];
+  const noted = existsSync(stateDir) ? readdirSync(stateDir).filter((name) => name !== UID_ALLOCATIONS) : [];
   expect(noted.filter((name) => !live.has(name)), `runner notes in ${stateDir} for no live environment`).toEqual([]);
+  const uidsDir = join(stateDir, UID_ALLOCATIONS);
+  const heldUids = existsSync(uidsDir) ? readdirSync(uidsDir).map((uid) => ({ uid, environment: readFileSync(join(uidsDir, uid), "utf8").trim() })) : [];
+  expect(
+    heldUids.filter((held) => !live.has(held.environment)).map((held) => `uid ${held.uid} for ${held.environment}`),
+    "host uids still held for no live environment",
+  ).toEqual([]);
   const clones = noted.flatMap((id) =>
     readdirSync(join(stateDir, id))
       .filter((name) => name.startsWith("clone-"))

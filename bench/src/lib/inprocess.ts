@@ -73,6 +73,8 @@ export async function startInProcessApi(databaseUrl: string, config: Partial<Api
       trustedProxyHops: 0,
       authFailureLimit: 1000,
       authFailureWindowSeconds: 300,
+      // No runner clones anything here: no local folder is a repository source.
+      repositorySources: { localRepositories: [], forbidden: [] },
       ...config,
     },
     clock: clock.now,
