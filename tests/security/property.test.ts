@@ -127,7 +127,9 @@ beforeAll(async () => {
   const tokens = await Promise.all([1, 2, 3].map(() => createToken(server.url, user)));
   const environments = await Promise.all(
     [1, 2, 3].map(async () => {
-      const created = await mutate(server.url, "environment.create", { contextUrl: "/tmp/does-not-exist" }, { token });
+      // A remote URL: local folders outside ONA_LOCAL_REPOSITORIES are refused, and no runner clones here.
+      const created = await mutate(server.url, "environment.create", { contextUrl: "https://example.invalid/repo.git" }, { token });
+      if (created.status !== 200) throw new Error(`environment.create: ${created.text}`);
       return (created.data as { environment: { id: string } }).environment.id;
     }),
   );
