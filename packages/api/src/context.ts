@@ -118,6 +118,7 @@ async function authenticateBearer(
   if (sharedWait !== null) return rateLimited(sharedWait);
 
   const result = await authenticateToken(deps, presented);
+  if (!result.ok && result.reason === "malformed") return refuseUnread(invalidToken(result), "malformed token");
   if (!result.ok) {
     const actor: Actor = result.tokenId
       ? { userId: result.userId, principal: "user", tokenId: result.tokenId }
