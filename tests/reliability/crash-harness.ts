@@ -10,6 +10,10 @@ import { PHASE, environmentOf, sleep, waitUntil, type Random } from "./helpers";
 const RUNNER_STATE_DIR = ".ona-runner";
 /** The variable every process the runner starts for an environment carries (packages/runner/src/processes.ts). */
 const ENVIRONMENT_ID_VARIABLE = "ONA_ENVIRONMENT_ID";
+/** The runner's notes on a clone and a setup (packages/runner/src/workspace.ts). */
+const CLONE_STARTED = "clone-started";
+const CLONE_DONE = "clone-done";
+const SETUP_DONE = "setup-done";
 /** The runner's host-uid allocations next to its notes (packages/runner/src/isolation/uids.ts): one file per uid, naming its environment. */
 const UID_ALLOCATIONS = "uids";
 const IN_PROGRESS = new Set<string>([PHASE.CREATING, PHASE.STARTING, PHASE.STOPPING, PHASE.DELETING]);
@@ -201,7 +205,7 @@ function processesOf(ids: Set<string>): string[] {
 /**
  * What a settled system must look like on disk and in the process table:
  * - every folder under <dataDir>/environments is the checkout of a live (not deleted) environment;
- * - every folder of runner notes belongs to a live environment, and holds no temporary clone;
+ * - every folder of runner notes belongs to a live environment;
  * - every host uid the runner holds belongs to a live environment;
  * - a running environment has its whole checkout and a setup that ran to the end;
  * - a deleted environment has nothing left;
@@ -223,18 +227,14 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
     heldUids.filter((held) => !live.has(held.environment)).map((held) => `uid ${held.uid} for ${held.environment}`),
     "host uids still held for no live environment",
   ).toEqual([]);
-  const clones = noted.flatMap((id) =>
-    readdirSync(join(stateDir, id))
-      .filter((name) => name.startsWith("clone-"))
-      .map((name) => join(stateDir, id, name)),
-  );
-  expect(clones, "temporary clone folders left behind").toEqual([]);
 
   for (const row of rows) {
     const checkout = join(environmentsDir, row.id);
     if (row.phase === PHASE.RUNNING) {
       expect(readFileSync(join(checkout, "README.md"), "utf8"), `checkout of running ${row.id}`).toBe("# crash test\n");
       expect(readFileSync(join(checkout, ".setup-ran"), "utf8"), `setup of running ${row.id} ran to the end`).toBe("ready\n");
+      // The runner's own record agrees: the clone and the setup finished (packages/runner/src/workspace.ts).
+      for (const marker of [CLONE_DONE, SETUP_DONE]) expect(existsSync(join(stateDir, row.id, marker)), `${marker} of running ${row.id}`).toBe(true);
     }
     if (row.phase === PHASE.DELETED) {
       expect(existsSync(checkout), `checkout of deleted ${row.id}`).toBe(false);
@@ -266,12 +266,12 @@ export function slowCloneFiles(): Record<string, string> {
   return { ...CRASH_REPOSITORY_FILES, "big.txt": randomBytes(15_000_000).toString("base64") };
 }
 
-/** Resolves once the runner is cloning the environment (its temporary clone folder exists). */
+/** Resolves once the runner is cloning the environment (it noted the clone's start, not yet its end). */
 export async function waitForCloneInProgress(dataDir: string, environmentId: string): Promise<string> {
   const notes = join(dataDir, "environments", RUNNER_STATE_DIR, environmentId);
   return waitUntil(
     `a clone of ${environmentId} to be in progress`,
-    async () => (existsSync(notes) ? readdirSync(notes).find((name) => name.startsWith("clone-")) : undefined),
+    async () => (existsSync(join(notes, CLONE_STARTED)) && !existsSync(join(notes, CLONE_DONE)) ? join(notes, CLONE_STARTED) : undefined),
     { timeoutMs: 90_000, intervalMs: 10 },
   );
 }

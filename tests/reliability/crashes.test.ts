@@ -235,8 +235,8 @@ describe.concurrent(`crashes (${DB})`, () => {
           const credentials = await signUpWithToken(web.url);
 
           // Aimed, before the random ones: a kill while a clone is in progress, then a stop
-          // before any runner took the environment up again. The clone's temporary folder must
-          // not outlive it. (Not in `known`: a random delete later would hide what this checks.)
+          // before any runner took the environment up again. It must settle as stopped, with no
+          // failure. (Not in `known`: a random delete later would hide what this checks.)
           const slowRepository = makeRepository(slowCloneFiles());
           extraRepositories.push(slowRepository);
           const aimed = await mutate(web.url, "environment.create", { contextUrl: `file://${slowRepository}`, name: "killed-mid-clone" }, credentials);
