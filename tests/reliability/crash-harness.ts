@@ -10,6 +10,11 @@ import { PHASE, environmentOf, sleep, waitUntil, type Random } from "./helpers";
 const RUNNER_STATE_DIR = ".ona-runner";
 /** The variable every process the runner starts for an environment carries (packages/runner/src/processes.ts). */
 const ENVIRONMENT_ID_VARIABLE = "ONA_ENVIRONMENT_ID";
+/**
+ * What a running environment's sandbox keeps alive by design (packages/runner/src/isolation/sandbox.ts):
+ * bubblewrap, its idle first process, and the network helper.
+ */
+const SANDBOX_KEEPER = /^(bwrap |sleep infinity$|slirp4netns )/;
 /** The runner's notes on a clone and a setup (packages/runner/src/workspace.ts). */
 const CLONE_STARTED = "clone-started";
 const CLONE_DONE = "clone-done";
@@ -179,9 +184,9 @@ export function checkEveryEnvironmentAtItsDesiredPhase(rows: EnvironmentState[],
   return { answered: answeredIds.size, others: rows.filter((row) => !answeredIds.has(row.id)).length };
 }
 
-/** Live processes that carry one of these environments' marker (none should be left once everything settled). */
-function processesOf(ids: Set<string>): string[] {
-  const found: string[] = [];
+/** Live processes that carry one of these environments' marker. */
+function processesOf(ids: Set<string>): { pid: string; environmentId: string; command: string }[] {
+  const found: { pid: string; environmentId: string; command: string }[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -194,7 +199,7 @@ function processesOf(ids: Set<string>): string[] {
       const state = readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.[0];
       if (state === "Z") continue;
       const command = readFileSync(`/proc/${name}/cmdline`).toString("utf8").replaceAll("\0", " ").trim();
-      found.push(`pid ${name} of ${id}: ${command}`);
+      found.push({ pid: name, environmentId: id, command });
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -209,7 +214,8 @@ function processesOf(ids: Set<string>): string[] {
  * - every host uid the runner holds belongs to a live environment;
  * - a running environment has its whole checkout and a setup that ran to the end;
  * - a deleted environment has nothing left;
- * - no process of any of these environments is still alive (the setup ends by itself).
+ * - no process of a stopped or deleted environment is alive, and a running one has only its
+ *   sandbox's own (the setup ends by itself).
  */
 export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]): void {
   const environmentsDir = join(dataDir, "environments");
@@ -242,7 +248,14 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
     }
   }
 
-  expect(processesOf(new Set(rows.map((row) => row.id))), "processes of the environments still alive").toEqual([]);
+  const running = new Set(rows.filter((row) => row.phase === PHASE.RUNNING).map((row) => row.id));
+  const leftovers = processesOf(new Set(rows.map((row) => row.id))).filter(
+    (process) => !(running.has(process.environmentId) && SANDBOX_KEEPER.test(process.command)),
+  );
+  expect(
+    leftovers.map((process) => `pid ${process.pid} of ${process.environmentId}: ${process.command.slice(0, 120)}`),
+    "processes left over (of a stopped or deleted environment, or beside a running one's sandbox)",
+  ).toEqual([]);
 }
 
 /** What the test prints on success, so a run's report shows what the kills hit. */
