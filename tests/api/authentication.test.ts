@@ -1,10 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { tokenFromRandomBytes } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { rawRequest } from "../support/raw-http";
 import { startTestServer, type TestServer } from "../support/server";
+import { nearMissOf, unissuedToken } from "../support/tokens";
 
 let databases: TestDatabases;
 let server: TestServer;
@@ -23,7 +22,7 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`bearer authentication (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`bearer authentication (${testDatabaseProvider()})`, () => {
   it("asks for credentials with the Bearer challenge when none come", async () => {
     const result = await query(server.url, "identity.whoami", undefined, null);
     expect(result.status).toBe(401);
@@ -42,13 +41,21 @@ describe(`bearer authentication (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =>
     expect(result.text).not.toContain(tampered);
   });
 
-  it("answers an unknown token and a revoked one the same way until the secret matches", async () => {
-    const { secret } = await createToken(server.url, member);
-    const unknown = await query(server.url, "identity.whoami", undefined, { token: "ona_pat_" + "A".repeat(32) + "000000" });
-    expect(unknown.status).toBe(401);
-    expect(unknown.error?.message).not.toMatch(/revoked|expired/);
-    const ok = await query(server.url, "identity.whoami", undefined, { token: secret });
-    expect(ok.status).toBe(200);
+  it("answers an unknown token exactly like a near-miss of a revoked one: only the revoked secret itself is told it was revoked", async () => {
+    const { secret, token } = await createToken(server.url, member);
+    expect((await mutate(server.url, "token.revoke", { id: token.id }, { cookie: member.cookie })).status).toBe(200);
+    // Both are well-formed (right checksum), so both reach the lookup; the near-miss shares the revoked token's hint.
+    const unknown = await query(server.url, "identity.whoami", undefined, { token: unissuedToken() });
+    const nearMiss = await query(server.url, "identity.whoami", undefined, { token: nearMissOf(secret, 5) });
+    for (const answer of [unknown, nearMiss]) {
+      expect(answer.status).toBe(401);
+      expect(answer.headers.get("www-authenticate")).toBe('Bearer realm="ona", error="invalid_token"');
+      expect(answer.error?.message).not.toMatch(/revoked|expired/);
+    }
+    expect(nearMiss.text).toBe(unknown.text);
+    const revoked = await query(server.url, "identity.whoami", undefined, { token: secret });
+    expect(revoked.status).toBe(401);
+    expect(revoked.error?.message).toMatch(/revoked/);
   });
 
   it("refuses a token in the URL", async () => {
@@ -139,7 +146,7 @@ describe("audit log", () => {
   });
 
   it("records a bad token attempt, and a not-found attempt as failed", async () => {
-    const neverIssued = tokenFromRandomBytes(randomBytes(64)) ?? "";
+    const neverIssued = unissuedToken();
     expect((await query(server.url, "identity.whoami", undefined, { token: neverIssued })).status).toBe(401);
     const { secret } = await createToken(server.url, member);
     const missing = await mutate(server.url, "token.revoke", { id: "does-not-exist" }, { token: secret });
@@ -148,6 +155,29 @@ describe("audit log", () => {
     const items = (all.data as { items: Record<string, unknown>[] }).items;
     expect(items.some((e) => e.action === "auth.token" && e.outcome === "denied" && e.actorPrincipal === "anonymous")).toBe(true);
     expect(items.some((e) => e.action === "token.revoke" && e.outcome === "failed" && e.subjectId === "does-not-exist")).toBe(true);
+  });
+
+  it("audits a token refused at the lookup; credentials refused before it are logged, not written, on queries and changes alike", async () => {
+    const rows = () => server.database.db.auditEntry.count();
+    const warnings = () => server.logs.filter((line) => line.message === "refused credentials before the token lookup").length;
+    const { token } = await createToken(server.url, member);
+    const [rowsBefore, warningsBefore] = [await rows(), warnings()];
+    expect((await query(server.url, "identity.whoami", undefined, { token: "ona_pat_mistyped" })).status).toBe(401);
+    expect((await mutate(server.url, "token.revoke", { id: token.id }, { token: "ona_pat_mistyped" })).status).toBe(401);
+    expect((await query(server.url, "identity.whoami", undefined, { authorization: "Basic dXNlcjpwYXNz" })).status).toBe(401);
+    expect(await rows()).toBe(rowsBefore);
+    expect(warnings()).toBe(warningsBefore + 3);
+
+    expect((await query(server.url, "identity.whoami", undefined, { token: unissuedToken() })).status).toBe(401);
+    expect(await rows()).toBe(rowsBefore + 1);
+    // A change attempt with a looked-up token: the refusal and the attempted change, one row each.
+    expect((await mutate(server.url, "token.revoke", { id: token.id }, { token: unissuedToken() })).status).toBe(401);
+    const latest = await server.database.db.auditEntry.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 2 });
+    expect(latest.map((row) => [row.action, row.outcome]).sort()).toEqual([
+      ["auth.token", "denied"],
+      ["token.revoke", "denied"],
+    ]);
+    expect(await rows()).toBe(rowsBefore + 3);
   });
 
   it("shows members their own entries and admins everyone's, filtered by token", async () => {
@@ -196,5 +226,23 @@ describe("failed-authentication rate limit", () => {
     expect(statuses.slice(0, 5)).toEqual([401, 401, 401, 401, 401]);
     expect(statuses.slice(5)).toEqual([429, 429, 429]);
     expect(Number(retryAfter)).toBeGreaterThan(0);
+  });
+
+  it("writes no audit row for a 429: the answer costs the database nothing", async () => {
+    const user = await signUp(limited.url);
+    const { token, secret } = await createToken(limited.url, user);
+    const guess = (authorization: string, path = "/api/trpc/identity.whoami", method = "GET") =>
+      rawRequest(`${limited.url}${path}`, {
+        method,
+        headers: { authorization, "content-type": "application/json" },
+        localAddress: "127.0.0.9",
+        ...(method === "POST" ? { body: JSON.stringify({ id: token.id }) } : {}),
+      });
+    for (let i = 0; i < 5; i++) expect((await guess(`Bearer ${unissuedToken()}`)).status).toBe(401);
+    const before = await limited.database.db.auditEntry.count();
+    expect((await guess(`Bearer ${unissuedToken()}`)).status).toBe(429);
+    expect((await guess(`Bearer ${secret}`)).status).toBe(429);
+    expect((await guess(`Bearer ${secret}`, "/api/trpc/token.revoke", "POST")).status).toBe(429);
+    expect(await limited.database.db.auditEntry.count()).toBe(before);
   });
 });

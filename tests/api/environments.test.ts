@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Environment, EnvironmentPhase, ExecOutput, LogsOutput } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
 import { makeRepository } from "../support/git";
 import { TEST_REPOSITORIES } from "../support/repositories";
@@ -57,7 +57,7 @@ async function create(contextUrl: string, extra: Record<string, unknown> = {}): 
   return (result.data as { environment: Environment }).environment;
 }
 
-describe(`environments through the API (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`environments through the API (${testDatabaseProvider()})`, () => {
   it("lists the local runner's classes", async () => {
     const result = await query(server.url, "environmentClass.list", undefined, { token: readOnly });
     const ids = (result.data as { items: { id: string; enabled: boolean }[] }).items.map((c) => c.id);
@@ -177,7 +177,8 @@ describe(`environments through the API (${process.env.ONA_TEST_DB ?? "sqlite"})`
     expect(items.every((e) => e.status.phase === "ENVIRONMENT_PHASE_RUNNING")).toBe(true);
     const audit = await query(server.url, "auditLog.list", { subjectId: created.id }, { token: readOnly });
     const entries = (audit.data as { items: { action: string; tokenId: string | null; outcome: string }[] }).items;
-    expect(entries[0]).toMatchObject({ action: "environment.create", outcome: "success" });
-    expect(entries[0]?.tokenId).toBeTruthy();
+    const whoami = await query(server.url, "identity.whoami", undefined, { token: readWrite });
+    const readWriteId = (whoami.data as { token: { id: string } }).token.id;
+    expect(entries[0]).toMatchObject({ action: "environment.create", outcome: "success", tokenId: readWriteId });
   });
 });

@@ -1,8 +1,10 @@
+import { createHash, createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkTokenFormat, PersonalAccessToken, TOKEN_PREFIX } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type SignedUpUser } from "../support/client";
-import { startTestServer, type TestServer } from "../support/server";
+import { rawRequest } from "../support/raw-http";
+import { startTestServer, type Statement, type TestServer } from "../support/server";
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -12,7 +14,7 @@ let alice: SignedUpUser;
 let bob: SignedUpUser;
 
 beforeAll(async () => {
-  databases = await startTestDatabases();
+  databases = await startTestDatabases(undefined, { logStatements: true });
   server = await startTestServer({ databases, runner: false });
   alice = await signUp(server.url);
   bob = await signUp(server.url);
@@ -23,7 +25,7 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`personal access tokens (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`personal access tokens (${testDatabaseProvider()})`, () => {
   it("creates a token whose secret is shown once and works as a bearer token", async () => {
     const created = await createToken(server.url, alice, { description: "  CI pipeline  ", accessLevel: "read-only" });
     expect(created.secret.startsWith(TOKEN_PREFIX)).toBe(true);
@@ -41,7 +43,8 @@ describe(`personal access tokens (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =
     const listed = await query(server.url, "token.list", {}, { token: created.secret });
     expect(listed.text).not.toContain(created.secret);
     const item = (listed.data as { items: unknown[] }).items.find((t) => (t as { id: string }).id === created.token.id);
-    expect(PersonalAccessToken.strict().parse(item)).toBeTruthy();
+    // Exactly the contract's fields (strict: nothing more, such as a hash), with the values create returned.
+    expect(PersonalAccessToken.strict().parse(item)).toEqual({ ...created.token, lastUsed: expect.objectContaining({ ip: "127.0.0.1" }) });
   });
 
   it("refuses descriptions and expirations outside the rules, with field errors", async () => {
@@ -62,7 +65,9 @@ describe(`personal access tokens (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =
   it("stores only a keyed hash and the hint", async () => {
     const created = await createToken(server.url, alice);
     const row = await server.database.db.personalAccessToken.findUniqueOrThrow({ where: { id: created.token.id } });
-    expect(row.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+    // Computed here, independently of the code: HMAC-SHA-256 keyed with the server secret, not a plain hash.
+    expect(row.tokenHash).toBe(createHmac("sha256", server.api.deps.config.serverSecret).update(created.secret).digest("hex"));
+    expect(row.tokenHash).not.toBe(createHash("sha256").update(created.secret).digest("hex"));
     expect(JSON.stringify(row)).not.toContain(created.secret);
     expect(JSON.stringify(row)).not.toContain(created.secret.slice(TOKEN_PREFIX.length, TOKEN_PREFIX.length + 12));
   });
@@ -110,6 +115,30 @@ describe(`personal access tokens (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =
     expect((await query(server.url, "identity.whoami", undefined, { token: bobs.secret })).status).toBe(200);
   });
 
+  it("expires exactly at expiresAt: valid a millisecond before, refused and listed as expired at that instant", async () => {
+    const created = await createToken(server.url, alice, { expiresInDays: 30 });
+    const expiresAt = new Date(created.token.expiresAt);
+    try {
+      server.clock.freezeAt(new Date(expiresAt.getTime() - 1));
+      expect((await query(server.url, "identity.whoami", undefined, { token: created.secret })).status).toBe(200);
+      const before = await query(server.url, "token.list", { status: ["active"] }, { cookie: alice.cookie });
+      expect((before.data as { items: { id: string }[] }).items.map((t) => t.id)).toContain(created.token.id);
+
+      server.clock.freezeAt(expiresAt);
+      const refused = await query(server.url, "identity.whoami", undefined, { token: created.secret });
+      expect(refused.status).toBe(401);
+      expect(refused.error?.message).toMatch(/expired/);
+      const got = await query(server.url, "token.get", { id: created.token.id }, { cookie: alice.cookie });
+      expect((got.data as { status: string }).status).toBe("expired");
+      const expired = await query(server.url, "token.list", { status: ["expired"] }, { cookie: alice.cookie });
+      expect((expired.data as { items: { id: string }[] }).items.map((t) => t.id)).toContain(created.token.id);
+      const active = await query(server.url, "token.list", { status: ["active"] }, { cookie: alice.cookie });
+      expect((active.data as { items: { id: string }[] }).items.map((t) => t.id)).not.toContain(created.token.id);
+    } finally {
+      server.clock.reset();
+    }
+  });
+
   it("expires: the clock passing expiresAt makes it 401, and it stays listed as expired", async () => {
     const created = await createToken(server.url, alice, { expiresInDays: 30 });
     expect((await query(server.url, "identity.whoami", undefined, { token: created.secret })).status).toBe(200);
@@ -154,23 +183,33 @@ describe(`personal access tokens (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =
 
   it("records last used time and address, at most once a minute", async () => {
     const created = await createToken(server.url, alice);
-    await query(server.url, "identity.whoami", undefined, { token: created.secret });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const first = await server.database.db.personalAccessToken.findUniqueOrThrow({ where: { id: created.token.id } });
-    expect(first.lastUsedAt).not.toBeNull();
-    expect(first.lastUsedIp).toBe("127.0.0.1");
-    await query(server.url, "identity.whoami", undefined, { token: created.secret });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const second = await server.database.db.personalAccessToken.findUniqueOrThrow({ where: { id: created.token.id } });
-    expect(second.lastUsedAt?.getTime()).toBe(first.lastUsedAt?.getTime());
-    server.clock.advance(61_000);
-    try {
-      await query(server.url, "identity.whoami", undefined, { token: created.secret });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      const third = await server.database.db.personalAccessToken.findUniqueOrThrow({ where: { id: created.token.id } });
-      expect(third.lastUsedAt?.getTime()).toBeGreaterThan(first.lastUsedAt?.getTime() ?? 0);
-    } finally {
-      server.clock.reset();
-    }
+    const whoamiFrom = (localAddress: string) =>
+      rawRequest(`${server.url}/api/trpc/identity.whoami`, { localAddress, headers: { authorization: `Bearer ${created.secret}` } });
+    /** The stamp is written after the answer: wait for the one expected, with a deadline. */
+    const stampFrom = async (address: string) => {
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const row = await server.database.db.personalAccessToken.findUniqueOrThrow({ where: { id: created.token.id } });
+        if (row.lastUsedIp === address && row.lastUsedAt) return row.lastUsedAt;
+        if (Date.now() > deadline) throw new Error(`no last-used stamp from ${address}: ${row.lastUsedIp ?? "none"} at ${row.lastUsedAt?.toISOString() ?? "never"}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const stampWrites = (sent: Statement[]) =>
+      sent.filter((statement) => /^UPDATE .*personal_access_token/is.test(statement.sql.trim()) && statement.params.includes(created.token.id)).length;
+    const { statements } = await server.statementsDuring(async () => {
+      expect((await whoamiFrom("127.0.0.31")).status).toBe(200);
+      const first = await stampFrom("127.0.0.31");
+      // Within the minute, from elsewhere: no write (a write would also change the address).
+      server.clock.advance(30_000);
+      expect((await whoamiFrom("127.0.0.32")).status).toBe(200);
+      // A minute after the first: written again. Once this one has landed, an earlier write would have too.
+      server.clock.advance(31_000);
+      expect((await whoamiFrom("127.0.0.33")).status).toBe(200);
+      const third = await stampFrom("127.0.0.33");
+      expect(third.getTime()).toBeGreaterThan(first.getTime() + 60_000);
+    });
+    server.clock.reset();
+    expect(stampWrites(statements), "last-used writes for the three requests").toBe(2);
   });
 });

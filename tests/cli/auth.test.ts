@@ -1,4 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { networkInterfaces } from "node:os";
 import { dirname } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { WhoAmI } from "@ona/contracts";
@@ -260,6 +263,85 @@ describe("ona config context", () => {
     expect(result.stderr).toContain("→ delete it and run ona login --token <token> again");
     const login = await cli.ona(["login", "--token", aliceToken.secret, "--host", server.url]);
     expect(login.code).toBe(0);
+    expect((await cli.ona(["whoami"])).code).toBe(0);
+  });
+});
+
+/** A non-loopback IPv4 address of this machine, where a server can listen that is "not this machine" by its address. */
+function networkAddress(): string {
+  const address = Object.values(networkInterfaces())
+    .flat()
+    .find((entry) => entry !== undefined && entry.family === "IPv4" && !entry.internal)?.address;
+  if (address === undefined) throw new Error("this test needs a network interface with an IPv4 address other than loopback");
+  return address;
+}
+
+describe("ona login over plain http", () => {
+  let remote: TestServer;
+  let remoteToken: string;
+  beforeAll(async () => {
+    remote = await startTestServer({ databases, runner: false, address: networkAddress() });
+    remoteToken = (await createToken(remote.url, await signUp(remote.url))).secret;
+  });
+  afterAll(async () => {
+    await remote?.close();
+  });
+
+  it("warns that the token crosses the network unencrypted when the host is not this machine", async () => {
+    expect(remote.url.startsWith("http://127.")).toBe(false);
+    const result = await cli.ona(["login", "--token", remoteToken, "--host", remote.url]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(`warning: ${remote.url} is plain http and not this machine: the token will cross the network unencrypted`);
+    expect(result.stderr).toContain(`logged in to ${remote.url}`);
+  });
+
+  it("does not warn for this machine's own addresses", async () => {
+    const port = new URL(server.url).port;
+    for (const host of [server.url, `http://localhost:${port}`]) {
+      const result = await cli.ona(["login", "--token", aliceToken.secret, "--host", host]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr, host).not.toContain("warning:");
+    }
+  });
+});
+
+describe("a stored token never goes to another host", () => {
+  let capture: Server;
+  let captureUrl: string;
+  const seen: { url: string; authorization: string | undefined }[] = [];
+  beforeAll(async () => {
+    // Another server, not Ona: it records what it is sent and answers like a server refusing the token.
+    capture = createServer((req, res) => {
+      seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+      res.writeHead(401, { "content-type": "application/json", "www-authenticate": 'Bearer realm="other"' });
+      res.end(JSON.stringify({ error: { message: "who are you?", code: -32001, data: { code: "UNAUTHORIZED", httpStatus: 401, onaCode: "UNAUTHENTICATED" } } }));
+    });
+    await new Promise<void>((resolve) => capture.listen(0, "127.0.0.1", resolve));
+    captureUrl = `http://127.0.0.1:${(capture.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => capture.close(() => resolve()));
+  });
+
+  it("sends the token stored for one host to no other, whichever way the other host is chosen", async () => {
+    expect((await cli.ona(["login", "--token", aliceToken.secret, "--host", server.url])).code).toBe(0);
+    seen.length = 0;
+    const port = new URL(captureUrl).port;
+    const otherHosts = [captureUrl, `${captureUrl}/`, `http://localhost:${port}`, `http://127.0.0.1:${new URL(server.url).port}@127.0.0.1:${port}`];
+    for (const host of otherHosts) {
+      for (const args of [["--host", host, "whoami"], ["--host", host, "environment", "list"], ["--host", host, "token", "revoke", aliceToken.id]]) {
+        const result = await cli.ona(args);
+        expect(result.code, `${args.join(" ")}: ${result.stderr}`).not.toBe(0);
+      }
+      const viaEnvironment = await cli.ona(["whoami"], { env: { ONA_HOST: host } });
+      expect(viaEnvironment.code, viaEnvironment.stderr).not.toBe(0);
+    }
+    expect(seen.filter((request) => request.authorization?.includes(aliceToken.secret))).toEqual([]);
+    // The capture works: a token given for that host on the command line does reach it.
+    const given = await cli.ona(["--host", captureUrl, "--token", bobToken.secret, "whoami"]);
+    expect(given.code).toBe(4);
+    expect(seen.map((request) => request.authorization)).toContain(`Bearer ${bobToken.secret}`);
+    // And the stored token still goes to its own host.
     expect((await cli.ona(["whoami"])).code).toBe(0);
   });
 });

@@ -45,7 +45,7 @@ describe("ona: help, version, usage errors (exit 2)", () => {
     [["audit-logs", "--limit", "0"], /--limit "0" is not a positive whole number/],
     [["completion", "powershell"], /unknown shell "powershell"[\s\S]*bash, zsh, fish/],
   ])("ona %j exits 2 and says why", async (args, message) => {
-    const result = await cli.ona(args, { env: { ONA_TOKEN: wellFormedToken(), ONA_HOST: "http://127.0.0.1:9" } });
+    const result = await cli.ona(args, { env: { ONA_TOKEN: wellFormedToken(), ONA_HOST: `http://127.0.0.1:${await closedPort()}` } });
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(message);

@@ -1,4 +1,5 @@
-import { existsSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Environment, EnvironmentClass, ExecOutput, LogLine } from "@ona/contracts";
 import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
@@ -95,7 +96,8 @@ describe("ona environment create", () => {
   it("-o json prints the running Environment", async () => {
     const environment = await createRunning();
     expect(environment.status.phase).toBe("ENVIRONMENT_PHASE_RUNNING");
-    expect(existsSync(server.dataDir)).toBe(true);
+    // Running means cloned: the repository's README is in the environment's own folder.
+    expect(readFileSync(join(server.dataDir, "environments", environment.id, "README.md"), "utf8")).toBe("# a test repository\n");
   });
 
   it("an unknown class: exit 2 and the valid classes", async () => {

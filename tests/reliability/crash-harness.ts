@@ -10,7 +10,17 @@ import { PHASE, environmentOf, sleep, waitUntil, type Random } from "./helpers";
 const RUNNER_STATE_DIR = ".ona-runner";
 /** The variable every process the runner starts for an environment carries (packages/runner/src/processes.ts). */
 const ENVIRONMENT_ID_VARIABLE = "ONA_ENVIRONMENT_ID";
-const UID_REGISTRY = "uids";
+/**
+ * What a running environment's sandbox keeps alive by design (packages/runner/src/isolation/sandbox.ts):
+ * bubblewrap, its idle first process, and the network helper.
+ */
+const SANDBOX_KEEPER = /^(bwrap |sleep infinity$|slirp4netns )/;
+/** The runner's notes on a clone and a setup (packages/runner/src/workspace.ts). */
+const CLONE_STARTED = "clone-started";
+const CLONE_DONE = "clone-done";
+const SETUP_DONE = "setup-done";
+/** The runner's host-uid allocations next to its notes (packages/runner/src/isolation/uids.ts): one file per uid, naming its environment. */
+const UID_ALLOCATIONS = "uids";
 const IN_PROGRESS = new Set<string>([PHASE.CREATING, PHASE.STARTING, PHASE.STOPPING, PHASE.DELETING]);
 
 /**
@@ -158,12 +168,25 @@ export async function waitForEveryEnvironmentToSettle(database: Database, timeou
   );
 }
 
-/** What a running environment's sandbox itself consists of (packages/runner/src/isolation/sandbox.ts). */
-const SANDBOX_PROCESSES = [/^bwrap /, /^sleep infinity$/, /^slirp4netns /];
+/**
+ * Every environment, by id, at the phase it was asked for and with no failure message. A kill
+ * interrupts a step; the runner that takes the environment up again resumes it ("it resumes from
+ * where it can"), so no kill makes a failure unavoidable and none is allowed. Every environment
+ * whose create was answered must exist; the others were created by requests the kill cut off (or
+ * aimed by the test) and must have settled just the same. Returns the counts, for the report.
+ */
+export function checkEveryEnvironmentAtItsDesiredPhase(rows: EnvironmentState[], answered: string[]): { answered: number; others: number } {
+  const ids = new Set(rows.map((row) => row.id));
+  expect(answered.filter((id) => !ids.has(id)), "environments whose create was answered, missing from the database").toEqual([]);
+  const unsettled = rows.filter((row) => row.phase !== row.desiredPhase || row.failureMessage !== "[]");
+  expect(describeStates(unsettled), "environments not at their desired phase, or with a failure").toBe("");
+  const answeredIds = new Set(answered);
+  return { answered: answeredIds.size, others: rows.filter((row) => !answeredIds.has(row.id)).length };
+}
 
 /** Live processes that carry one of these environments' marker. */
-function processesOf(ids: Set<string>): { pid: string; id: string; command: string }[] {
-  const found: { pid: string; id: string; command: string }[] = [];
+function processesOf(ids: Set<string>): { pid: string; environmentId: string; command: string }[] {
+  const found: { pid: string; environmentId: string; command: string }[] = [];
   for (const name of readdirSync("/proc")) {
     if (!/^\d+$/.test(name)) continue;
     try {
@@ -176,7 +199,7 @@ function processesOf(ids: Set<string>): { pid: string; id: string; command: stri
       const state = readFileSync(`/proc/${name}/stat`, "utf8").split(") ")[1]?.[0];
       if (state === "Z") continue;
       const command = readFileSync(`/proc/${name}/cmdline`).toString("utf8").replaceAll("\0", " ").trim();
-      found.push({ pid: name, id, command });
+      found.push({ pid: name, environmentId: id, command });
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -187,10 +210,12 @@ function processesOf(ids: Set<string>): { pid: string; id: string; command: stri
 /**
  * What a settled system must look like on disk and in the process table:
  * - every folder under <dataDir>/environments is the checkout of a live (not deleted) environment;
- * - every folder of runner notes belongs to a live environment, and holds no temporary clone;
+ * - every folder of runner notes belongs to a live environment;
+ * - every host uid the runner holds belongs to a live environment;
  * - a running environment has its whole checkout and a setup that ran to the end;
  * - a deleted environment has nothing left;
- * - no process of any of these environments is still alive (the setup ends by itself).
+ * - no process of a stopped or deleted environment is alive, and a running one has only its
+ *   sandbox's own (the setup ends by itself).
  */
 export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]): void {
   const environmentsDir = join(dataDir, "environments");
@@ -200,15 +225,16 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
   expect(orphans, `folders in ${environmentsDir} that belong to no live environment`).toEqual([]);
 
   const stateDir = join(environmentsDir, RUNNER_STATE_DIR);
-  // `uids` is the runner's registry of the host uids it gave environments (when it runs as root).
-  const noted = (existsSync(stateDir) ? readdirSync(stateDir) : []).filter((name) => name !== UID_REGISTRY);
+  const noted = existsSync(stateDir) ? readdirSync(stateDir).filter((name) => name !== UID_ALLOCATIONS) : [];
   expect(noted.filter((name) => !live.has(name)), `runner notes in ${stateDir} for no live environment`).toEqual([]);
-  const uidOwners = existsSync(join(stateDir, UID_REGISTRY))
-    ? readdirSync(join(stateDir, UID_REGISTRY)).map((uid) => readFileSync(join(stateDir, UID_REGISTRY, uid), "utf8").trim())
-    : [];
-  expect(uidOwners.filter((id) => !live.has(id)), "host uids still held for environments that are gone").toEqual([]);
+  const uidsDir = join(stateDir, UID_ALLOCATIONS);
+  const heldUids = existsSync(uidsDir) ? readdirSync(uidsDir).map((uid) => ({ uid, environment: readFileSync(join(uidsDir, uid), "utf8").trim() })) : [];
+  expect(
+    heldUids.filter((held) => !live.has(held.environment)).map((held) => `uid ${held.uid} for ${held.environment}`),
+    "host uids still held for no live environment",
+  ).toEqual([]);
   // A clone begun and never finished is discarded when its environment stops.
-  const halfClones = noted.filter((id) => existsSync(join(stateDir, id, "clone-started")) && !existsSync(join(stateDir, id, "clone-done")));
+  const halfClones = noted.filter((id) => existsSync(join(stateDir, id, CLONE_STARTED)) && !existsSync(join(stateDir, id, CLONE_DONE)));
   expect(halfClones, "half-finished clones left behind").toEqual([]);
 
   for (const row of rows) {
@@ -216,6 +242,8 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
     if (row.phase === PHASE.RUNNING) {
       expect(readFileSync(join(checkout, "README.md"), "utf8"), `checkout of running ${row.id}`).toBe("# crash test\n");
       expect(readFileSync(join(checkout, ".setup-ran"), "utf8"), `setup of running ${row.id} ran to the end`).toBe("ready\n");
+      // The runner's own record agrees: the clone and the setup finished (packages/runner/src/workspace.ts).
+      for (const marker of [CLONE_DONE, SETUP_DONE]) expect(existsSync(join(stateDir, row.id, marker)), `${marker} of running ${row.id}`).toBe(true);
     }
     if (row.phase === PHASE.DELETED) {
       expect(existsSync(checkout), `checkout of deleted ${row.id}`).toBe(false);
@@ -223,13 +251,14 @@ export function checkNothingOrphaned(dataDir: string, rows: EnvironmentState[]):
     }
   }
 
-  // A running environment keeps its sandbox (bubblewrap as its init, its first process and its
-  // network helper); nothing else may be left, and nothing at all of one that is not running.
   const running = new Set(rows.filter((row) => row.phase === PHASE.RUNNING).map((row) => row.id));
-  const leftover = processesOf(new Set(rows.map((row) => row.id))).filter(
-    (process) => !(running.has(process.id) && SANDBOX_PROCESSES.some((pattern) => pattern.test(process.command))),
+  const leftovers = processesOf(new Set(rows.map((row) => row.id))).filter(
+    (process) => !(running.has(process.environmentId) && SANDBOX_KEEPER.test(process.command)),
   );
-  expect(leftover.map((process) => `pid ${process.pid} of ${process.id}: ${process.command}`), "processes of the environments still alive").toEqual([]);
+  expect(
+    leftovers.map((process) => `pid ${process.pid} of ${process.environmentId}: ${process.command.slice(0, 120)}`),
+    "processes left over (of a stopped or deleted environment, or beside a running one's sandbox)",
+  ).toEqual([]);
 }
 
 /** What the test prints on success, so a run's report shows what the kills hit. */
@@ -253,13 +282,12 @@ export function slowCloneFiles(): Record<string, string> {
   return { ...CRASH_REPOSITORY_FILES, "big.txt": randomBytes(15_000_000).toString("base64") };
 }
 
-/** Resolves once the runner is cloning the environment (a clone begun and not finished), with its checkout. */
+/** Resolves once the runner is cloning the environment (it noted the clone's start, not yet its end). */
 export async function waitForCloneInProgress(dataDir: string, environmentId: string): Promise<string> {
   const notes = join(dataDir, "environments", RUNNER_STATE_DIR, environmentId);
   return waitUntil(
     `a clone of ${environmentId} to be in progress`,
-    async () =>
-      existsSync(join(notes, "clone-started")) && !existsSync(join(notes, "clone-done")) ? join(dataDir, "environments", environmentId) : undefined,
+    async () => (existsSync(join(notes, CLONE_STARTED)) && !existsSync(join(notes, CLONE_DONE)) ? join(notes, CLONE_STARTED) : undefined),
     { timeoutMs: 90_000, intervalMs: 10 },
   );
 }

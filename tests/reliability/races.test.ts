@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditLogEntry, CreateTokenOutput, Environment } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type CallResult, type Credentials } from "../support/client";
 import { makeRepository } from "../support/git";
 import { startLockHolder, type LockHolder } from "../support/lock-holder";
@@ -13,7 +13,7 @@ import { removeDataDir } from "../support/repositories";
 import { startTestServer, type TestServer } from "../support/server";
 import { PHASE, environmentOf, seededRandom, sleep, tail, waitUntil, withDiagnostics } from "./helpers";
 
-const DB = process.env.ONA_TEST_DB ?? "sqlite";
+const DB = testDatabaseProvider();
 /**
  * What a writer that gave up waiting for a lock says (SQLite through Prisma: "Operation has timed
  * out", P1008), and PostgreSQL's equivalents. Whole words: a generated id such as "…mp100893…" in

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listProcedures } from "@ona/api";
 import type { Environment } from "@ona/contracts";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp, type CallResult, type Credentials } from "../support/client";
 import { makeRepository } from "../support/git";
 import { startTestServer, type TestServer } from "../support/server";
@@ -110,7 +110,7 @@ async function inputFor(path: string): Promise<unknown> {
 
 const procedures = listProcedures();
 
-describe(`access matrix (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`access matrix (${testDatabaseProvider()})`, () => {
   it("has a row for every procedure and no row for a procedure that does not exist", () => {
     expect(Object.keys(MATRIX).sort()).toEqual(procedures.map((p) => p.path).sort());
   });

@@ -1,12 +1,10 @@
-import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listProcedures, type ProcedureInfo } from "@ona/api";
 import { AuditAction, EnvironmentPhase } from "@ona/contracts";
 import { registerRunner } from "@ona/runner";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { createToken, mutate, query, signUp } from "../support/client";
-import { TEST_REPOSITORIES } from "../support/repositories";
 import { startTestServer, type TestServer } from "../support/server";
 
 /**
@@ -14,7 +12,19 @@ import { startTestServer, type TestServer } from "../support/server";
  * never produce a 5xx or an unhandled rejection, and the ones the contract refuses produce
  * the VALIDATION error code.
  */
-const RUNS = Number(process.env.ONA_PROPERTY_RUNS ?? 1000);
+const PROMISED_RUNS = 1000;
+
+/** ONA_PROPERTY_RUNS may raise the number of inputs per procedure, never lower it below what the README promises. */
+function propertyRuns(setting: string | undefined): number {
+  if (setting === undefined || setting.trim() === "") return PROMISED_RUNS;
+  const runs = Number(setting);
+  if (!Number.isInteger(runs) || runs < PROMISED_RUNS) {
+    throw new Error(`ONA_PROPERTY_RUNS="${setting}" must be a whole number of at least ${PROMISED_RUNS} (the README promises that many per procedure), or unset`);
+  }
+  return runs;
+}
+
+const RUNS = propertyRuns(process.env.ONA_PROPERTY_RUNS);
 
 const procedures = listProcedures().map(({ path, type, input }) => ({ path, type, schema: input }));
 
@@ -117,7 +127,9 @@ beforeAll(async () => {
   const tokens = await Promise.all([1, 2, 3].map(() => createToken(server.url, user)));
   const environments = await Promise.all(
     [1, 2, 3].map(async () => {
-      const created = await mutate(server.url, "environment.create", { contextUrl: join(TEST_REPOSITORIES, "does-not-exist") }, { token });
+      // A remote URL: local folders outside ONA_LOCAL_REPOSITORIES are refused, and no runner clones here.
+      const created = await mutate(server.url, "environment.create", { contextUrl: "https://example.invalid/repo.git" }, { token });
+      if (created.status !== 200) throw new Error(`environment.create: ${created.text}`);
       return (created.data as { environment: { id: string } }).environment.id;
     }),
   );
@@ -130,11 +142,13 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`generated inputs (${process.env.ONA_TEST_DB ?? "sqlite"}, ${RUNS} per procedure)`, () => {
+describe(`generated inputs (${testDatabaseProvider()}, ${RUNS} per procedure)`, () => {
   it.each(procedures)("$path never fails with 5xx, and refuses what its contract refuses", async ({ path, type, schema }) => {
+    let runs = 0;
     let accepted = 0;
     await fc.assert(
       fc.asyncProperty(inputArbitrary(schema, plausible), async (input) => {
+        runs++;
         // token.create takes only a browser session; everything else is called with a token.
         const credentials = path === "token.create" ? { cookie } : { token };
         const result = type === "mutation" ? await mutate(server.url, path, input, credentials) : await query(server.url, path, input, credentials);
@@ -148,9 +162,11 @@ describe(`generated inputs (${process.env.ONA_TEST_DB ?? "sqlite"}, ${RUNS} per 
       // Always tried: a NUL byte, which PostgreSQL's text cannot hold, in an id and in a description.
       { numRuns: RUNS, examples: [[{ id: "\0" }], [{ id: "x", description: "\0", contextUrl: "/tmp/x", name: "\0", nextToken: "\0" }]] },
     );
+    console.info(`${path}: ${runs} generated inputs sent, ${accepted} of them valid for the contract`);
     expect(unhandled).toEqual([]);
+    expect(runs, "inputs actually sent").toBeGreaterThanOrEqual(RUNS);
     // Enough inputs got past validation to exercise the service behind the procedure.
-    expect(accepted, `${accepted} of ${RUNS} inputs were valid`).toBeGreaterThanOrEqual(RUNS * 0.1);
+    expect(accepted, `${accepted} of ${runs} inputs were valid`).toBeGreaterThanOrEqual(RUNS * 0.1);
     // A thousand requests per procedure; session-authenticated ones on PostgreSQL on a busy
     // machine have taken over a minute.
   }, 300_000);

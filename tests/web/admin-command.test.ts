@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkTokenFormat } from "@ona/contracts";
-import { startTestDatabases, type TestDatabase, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabase, type TestDatabases } from "@ona/db/testing";
 import { query } from "../support/client";
 import { REPO_ROOT, startProductionServer, type ProductionServer } from "../support/production-server";
 
@@ -38,7 +38,7 @@ afterAll(async () => {
   await databases?.stop();
 });
 
-describe(`ona-admin (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`ona-admin (${testDatabaseProvider()})`, () => {
   it("creates users (password from stdin) and lists them", () => {
     const created = admin(["user", "create", "--email", "ops@example.com", "--name", "Ops", "--admin"], "a long password\n");
     expect(created.status, created.stderr).toBe(0);

@@ -3,8 +3,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestDatabases, type TestDatabases } from "@ona/db/testing";
+import { startTestDatabases, testDatabaseProvider, type TestDatabases } from "@ona/db/testing";
 import { query } from "../support/client";
+import { rawRequest } from "../support/raw-http";
 import { REPO_ROOT, SERVER_ENTRY, startProductionServer, type ProductionServer } from "../support/production-server";
 
 /** The built server as `pnpm start` runs it: Next pages, better-auth through Next, the API direct. */
@@ -27,7 +28,7 @@ const cookieOf = (response: Response) =>
     .map((c) => c.split(";")[0])
     .join("; ");
 
-describe(`the production server (${process.env.ONA_TEST_DB ?? "sqlite"})`, () => {
+describe(`the production server (${testDatabaseProvider()})`, () => {
   it("answers health with the database reachable, and how its runner isolates environments", async () => {
     const response = await fetch(`${server.url}/api/health`);
     expect(response.status).toBe(200);
@@ -102,5 +103,30 @@ describe(`the production server (${process.env.ONA_TEST_DB ?? "sqlite"})`, () =>
     expect(result.status).toBe(1);
     expect(result.stderr).toContain("PORT: PORT must be a port number");
     expect(result.stderr).not.toMatch(/\bat .+\.(js|ts):\d+/);
+  });
+
+  it("counts sign-in attempts per client address through Next's auth route, whatever the client claims", async () => {
+    const email = `guessed-${process.pid}@example.com`;
+    const password = "correct horse battery staple";
+    const signUp = await fetch(`${server.url}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: server.url },
+      body: JSON.stringify({ email, password, name: "Guessed" }),
+    });
+    expect(signUp.status).toBe(200);
+    let attempts = 0;
+    const signIn = (attempt: string, localAddress: string) =>
+      rawRequest(`${server.url}/api/auth/sign-in/email`, {
+        method: "POST",
+        localAddress,
+        // A new address claimed every time: the server replaces the header with its own (packages/api/src/request-origin.ts).
+        headers: { "content-type": "application/json", origin: server.url, "x-ona-client-address": `198.51.100.${++attempts}` },
+        body: JSON.stringify({ email, password: attempt }),
+      });
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await signIn(`wrong ${i}`, "127.0.0.51")).status);
+    expect(statuses).toEqual([...Array<number>(10).fill(401), 429]);
+    expect((await signIn(password, "127.0.0.51")).status).toBe(429);
+    expect((await signIn(password, "127.0.0.52")).status).toBe(200);
   });
 });

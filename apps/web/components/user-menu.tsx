@@ -6,6 +6,7 @@ import { useState } from "react";
 import { authClient } from "@/lib/auth-client";
 import { useViewer } from "@/lib/viewer";
 import { ChevronDownIcon, KeyIcon, ListIcon, LogOutIcon, ServerIcon } from "./ui/icons";
+import { UserText } from "./ui/user-text";
 
 const itemClass =
   "flex cursor-default items-center gap-2 rounded-md px-2 py-1.5 text-sm text-gray-800 outline-none select-none data-[highlighted]:bg-gray-100 data-[disabled]:opacity-50";
@@ -37,13 +38,17 @@ export function UserMenu() {
         <span aria-hidden="true" className="flex size-7 items-center justify-center rounded-full bg-blue-600 text-xs font-semibold text-white">
           {initial}
         </span>
-        <span className="hidden max-w-40 truncate sm:inline">{viewer.name}</span>
+        <span className="hidden max-w-40 truncate sm:inline">
+          <UserText text={viewer.name} />
+        </span>
         <ChevronDownIcon className="size-4 text-gray-500" />
       </Menu.Trigger>
       <Menu.Portal>
         <Menu.Content align="end" sideOffset={6} className="z-50 min-w-60 rounded-lg bg-white p-1 shadow-lg ring-1 ring-gray-900/10">
           <Menu.Label className="px-2 py-2">
-            <span className="block text-sm font-medium text-gray-900">{viewer.name}</span>
+            <span className="block text-sm font-medium text-gray-900">
+              <UserText text={viewer.name} />
+            </span>
             <span className="block truncate text-xs text-gray-600" data-testid="signed-in-user">
               {viewer.email}
             </span>

@@ -32,6 +32,12 @@ const EnvSchema = z.object({
   ONA_PUBLIC_URL: z.url({ error: "ONA_PUBLIC_URL must be a URL like http://localhost:3000" }).optional(),
   ONA_TRUSTED_ORIGINS: z.string().optional(),
   ONA_TRUST_PROXY: boolean("ONA_TRUST_PROXY").default(false),
+  ONA_TRUST_PROXY_HOPS: z.coerce
+    .number({ error: "ONA_TRUST_PROXY_HOPS must be the number of proxies in front of the server" })
+    .int("ONA_TRUST_PROXY_HOPS must be a whole number")
+    .min(1, "ONA_TRUST_PROXY_HOPS must be at least 1")
+    .max(10, "ONA_TRUST_PROXY_HOPS must be at most 10")
+    .optional(),
   ONA_EMBEDDED_RUNNER: boolean("ONA_EMBEDDED_RUNNER").default(true),
   ONA_RUNNER_URL: z.url({ error: "ONA_RUNNER_URL must be the runner's URL, like http://127.0.0.1:3001" }).optional(),
   ONA_RUNNER_PORT: z.coerce.number({ error: "ONA_RUNNER_PORT must be a port number" }).int().min(0).max(65535).default(3001),
@@ -148,6 +154,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (firstUid < 1000 || lastUid < firstUid || lastUid > 2 ** 31 - 2) {
     throw new ConfigError("invalid configuration:\n  ONA_SANDBOX_UIDS: the range must start at 1000 or above and end after it, like 400000-499999");
   }
+  if (values.ONA_TRUST_PROXY_HOPS !== undefined && !values.ONA_TRUST_PROXY) {
+    throw new ConfigError("invalid configuration:\n  ONA_TRUST_PROXY_HOPS: only means something with ONA_TRUST_PROXY=true");
+  }
   const secret = serverSecret(values.ONA_SECRET, dataDir);
   const publicUrl = (values.ONA_PUBLIC_URL ?? `http://localhost:${values.PORT}`).replace(/\/+$/, "");
   const trustedOrigins = [
@@ -178,7 +187,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       serverSecret: secret,
       publicUrl,
       trustedOrigins,
-      trustProxy: values.ONA_TRUST_PROXY,
+      trustedProxyHops: values.ONA_TRUST_PROXY ? (values.ONA_TRUST_PROXY_HOPS ?? 1) : 0,
       authFailureLimit: values.ONA_AUTH_FAILURE_LIMIT,
       authFailureWindowSeconds: values.ONA_AUTH_FAILURE_WINDOW_SECONDS,
     },

@@ -24,7 +24,11 @@ async function main() {
   const server = createServer((req, res) => {
     system.api
       .handleApi(req, res)
-      .then((handled) => (handled ? undefined : handlePage(req, res)))
+      .then((handled) => {
+        if (handled) return undefined;
+        system.api.setClientAddressHeader(req);
+        return handlePage(req, res);
+      })
       .catch((error: unknown) => {
         console.error(JSON.stringify({ level: "error", message: "request failed", error: String(error) }));
         if (!res.headersSent) res.writeHead(500, { "content-type": "application/json" });

@@ -32,12 +32,20 @@ describe("server configuration", () => {
     expect(config.runnerSecret).not.toContain(config.api.serverSecret);
   });
 
+  it("trusts no proxy unless told, one hop when told, and the configured hops", () => {
+    expect(loadConfig({ ONA_DATA_DIR: dataDir() }).api.trustedProxyHops).toBe(0);
+    expect(loadConfig({ ONA_DATA_DIR: dataDir(), ONA_TRUST_PROXY: "true" }).api.trustedProxyHops).toBe(1);
+    expect(loadConfig({ ONA_DATA_DIR: dataDir(), ONA_TRUST_PROXY: "true", ONA_TRUST_PROXY_HOPS: "2" }).api.trustedProxyHops).toBe(2);
+  });
+
   it.each([
     [{ PORT: "eighty" }, "PORT"],
     [{ PORT: "70000" }, "PORT"],
     [{ DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
     [{ ONA_SECRET: "short" }, "ONA_SECRET"],
     [{ ONA_TRUST_PROXY: "maybe" }, "ONA_TRUST_PROXY"],
+    [{ ONA_TRUST_PROXY: "true", ONA_TRUST_PROXY_HOPS: "0" }, "ONA_TRUST_PROXY_HOPS"],
+    [{ ONA_TRUST_PROXY_HOPS: "2" }, "ONA_TRUST_PROXY_HOPS"],
     [{ ONA_PUBLIC_URL: "not a url" }, "ONA_PUBLIC_URL"],
     [{ ONA_EMBEDDED_RUNNER: "sometimes" }, "ONA_EMBEDDED_RUNNER"],
   ])("refuses %o with a message naming %s", (env, name) => {

@@ -70,9 +70,10 @@ export async function startInProcessApi(databaseUrl: string, config: Partial<Api
       serverSecret: "bench-server-secret-0123456789abcdef0123456789abcdef",
       publicUrl: url,
       trustedOrigins: [],
-      trustProxy: false,
+      trustedProxyHops: 0,
       authFailureLimit: 1000,
       authFailureWindowSeconds: 300,
+      // No runner clones anything here: no local folder is a repository source.
       repositorySources: { localRepositories: [], forbidden: [] },
       ...config,
     },

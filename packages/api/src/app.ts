@@ -6,6 +6,7 @@ import { createAuth, type Auth } from "./auth";
 import { createContextFactory } from "./context";
 import { consoleLogger, type ApiConfig, type Clock, type Logger, type ServiceDeps } from "./deps";
 import { createApiListener } from "./http";
+import { setClientAddressHeader } from "./request-origin";
 import { createAuthFailureLimiter } from "./services/auth-failure-limiter";
 
 export interface OnaApiOptions {
@@ -23,6 +24,11 @@ export interface OnaApi {
   handleApi(req: IncomingMessage, res: ServerResponse): Promise<boolean>;
   /** better-auth's own routes under /api/auth/* as a node handler (tests and tools). */
   handleAuth(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /**
+   * Call on every request passed on to another handler that may reach better-auth (Next's): sets
+   * the client address header better-auth counts sign-in attempts by, replacing any client's.
+   */
+  setClientAddressHeader(req: IncomingMessage): void;
   close(): Promise<void>;
 }
 
@@ -60,7 +66,11 @@ export async function createOnaApi(options: OnaApiOptions): Promise<OnaApi> {
     deps,
     auth,
     handleApi,
-    handleAuth: (req, res) => authNodeHandler(req, res),
+    handleAuth: (req, res) => {
+      setClientAddressHeader(req, config.trustedProxyHops);
+      return authNodeHandler(req, res);
+    },
+    setClientAddressHeader: (req) => setClientAddressHeader(req, config.trustedProxyHops),
     close: () => limiter.close(),
   };
 }

@@ -2,6 +2,7 @@ import { betterAuth } from "better-auth";
 import { prismaAdapter } from "better-auth/adapters/prisma";
 import type { Db, DatabaseProvider } from "@ona/db";
 import type { ApiConfig } from "./deps";
+import { CLIENT_ADDRESS_HEADER } from "./request-origin";
 
 export const MIN_PASSWORD_LENGTH = 8;
 
@@ -33,7 +34,8 @@ export function createAuth(db: Db, provider: DatabaseProvider, config: ApiConfig
       customRules: { "/sign-in/email": { window: 60, max: 10 }, "/sign-up/email": { window: 60, max: 10 } },
     },
     advanced: {
-      ipAddress: { ipAddressHeaders: config.trustProxy ? ["x-forwarded-for"] : [] },
+      // The server resolves the client address once (request-origin.ts) and hands it over in this header.
+      ipAddress: { ipAddressHeaders: [CLIENT_ADDRESS_HEADER] },
       useSecureCookies: config.publicUrl.startsWith("https://"),
     },
     telemetry: { enabled: false },

@@ -2,11 +2,12 @@ import type { IncomingMessage } from "node:http";
 import { fromNodeHeaders } from "better-auth/node";
 import type { UserRole } from "@ona/contracts";
 import type { Auth } from "./auth";
-import type { Actor, RequestInfo, ServiceDeps } from "./deps";
+import type { Actor, ApiConfig, RequestInfo, ServiceDeps } from "./deps";
 import { ServiceError } from "./errors";
 import { writeAudit } from "./services/audit";
 import type { AuthFailureLimiter } from "./services/auth-failure-limiter";
-import { authenticateToken, describeTokenFailure, recordTokenUse } from "./services/tokens";
+import { authenticateToken, describeTokenFailure, isWellFormedToken, recordTokenUse, type TokenAuthFailure } from "./services/tokens";
+import { clientAddressOf, hasAllowedOrigin, originOf } from "./request-origin";
 import type { Viewer } from "./services/viewer";
 import type { AppServices } from "./app-services";
 
@@ -15,15 +16,20 @@ export type Authentication =
   | { kind: "anonymous" }
   | { kind: "session"; viewer: Viewer }
   | { kind: "token"; viewer: Viewer }
-  /** Credentials were presented and refused; every procedure but public ones answers with this error. */
-  | { kind: "refused"; error: ServiceError };
+  /**
+   * Credentials were presented and refused; every procedure answers with this error.
+   * `beforeLookup`: refused before anything was read (a malformed header or token, or an address
+   * over its failure limit). Such refusals are counted and logged, never written to the database,
+   * so a flood of garbage costs it nothing; audited procedures do not write them either.
+   */
+  | { kind: "refused"; error: ServiceError; beforeLookup: boolean };
 
 export interface Context {
   deps: ServiceDeps;
   services: AppServices;
   request: RequestInfo;
   authentication: Authentication;
-  /** Whether the request's Origin is this server's own (CSRF check for cookie-authenticated writes). */
+  /** Whether the request's Origin is ONA_PUBLIC_URL's or a trusted one (CSRF check for cookie-authenticated writes). */
   sameOrigin: boolean;
 }
 
@@ -36,26 +42,18 @@ export interface ContextFactoryOptions {
 
 const BEARER = /^Bearer +([^\s]+)$/i;
 
-export function clientAddressOf(req: IncomingMessage, trustProxy: boolean): string | null {
-  const forwarded = trustProxy ? req.headers["x-forwarded-for"] : undefined;
-  const raw = (typeof forwarded === "string" ? forwarded.split(",")[0]?.trim() : undefined) ?? req.socket.remoteAddress;
-  if (!raw) return null;
-  return raw.startsWith("::ffff:") ? raw.slice("::ffff:".length) : raw;
-}
-
-function isSameOrigin(req: IncomingMessage, trustedOrigins: string[]): boolean {
-  const origin = req.headers.origin;
-  if (!origin) return false;
-  if (trustedOrigins.includes(origin)) return true;
-  try {
-    return new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
-}
-
 function viewerOfUser(user: { id: string; email: string; name: string; role: string }): Omit<Viewer, "token"> {
   return { userId: user.id, email: user.email, name: user.name, role: user.role === "admin" ? "admin" : "member" };
+}
+
+function rateLimited(retryAfterSeconds: number): Authentication {
+  return {
+    kind: "refused",
+    beforeLookup: true,
+    error: new ServiceError("RATE_LIMITED", `too many failed authentication attempts: retry in ${retryAfterSeconds} s`, {
+      retryAfterSeconds,
+    }),
+  };
 }
 
 async function authenticateBearer(
@@ -65,17 +63,19 @@ async function authenticateBearer(
 ): Promise<Authentication> {
   const { deps, limiter } = options;
   const address = request.ip ?? "unknown";
-  const retryAfterSeconds = await limiter.retryAfter(address);
-  if (retryAfterSeconds !== null) {
-    return {
-      kind: "refused",
-      error: new ServiceError("RATE_LIMITED", `too many failed authentication attempts: retry in ${retryAfterSeconds} s`, {
-        retryAfterSeconds,
-      }),
-    };
-  }
-  const refuse = async (error: ServiceError, actor: Actor, reason: string): Promise<Authentication> => {
-    await limiter.recordFailure(address);
+  // An address over its limit in this process is refused before anything is read.
+  const localWait = await limiter.retryAfter(address, { includeShared: false });
+  if (localWait !== null) return rateLimited(localWait);
+
+  /** Refused before any lookup: counted in this process and logged, never written to the database. */
+  const refuseUnread = async (error: ServiceError, reason: string): Promise<Authentication> => {
+    await limiter.recordFailure(address, { shared: false });
+    deps.logger.warn("refused credentials before the token lookup", { reason, ip: request.ip, userAgent: request.userAgent });
+    return { kind: "refused", error, beforeLookup: true };
+  };
+  /** Refused after the lookup: counted everywhere and audited. */
+  const refuseLookedUp = async (error: ServiceError, actor: Actor, reason: string): Promise<Authentication> => {
+    await limiter.recordFailure(address, { shared: true });
     await writeAudit(deps, {
       actor,
       action: "auth.token",
@@ -85,50 +85,45 @@ async function authenticateBearer(
       reason,
       request,
     });
-    return { kind: "refused", error };
+    return { kind: "refused", error, beforeLookup: false };
   };
-  const anonymous: Actor = { userId: null, principal: "anonymous", tokenId: null };
+  const invalidToken = (result: TokenAuthFailure) =>
+    new ServiceError("UNAUTHENTICATED", describeTokenFailure(result), { challenge: "invalid_token" });
 
   const match = BEARER.exec(header);
   if (!match?.[1]) {
     if (!/^Bearer\b/i.test(header)) {
       // Another scheme (Basic, …): answer as if no credentials came, with the Bearer challenge.
-      return refuse(
+      return refuseUnread(
         new ServiceError("UNAUTHENTICATED", "authentication required: send Authorization: Bearer <personal access token>", {
           challenge: "missing",
         }),
-        anonymous,
         "unsupported authorization scheme",
       );
     }
-    return refuse(
-      new ServiceError("VALIDATION", "malformed Authorization header: send exactly \"Bearer <personal access token>\"", {
+    return refuseUnread(
+      new ServiceError("VALIDATION", 'malformed Authorization header: send exactly "Bearer <personal access token>"', {
         challenge: "invalid_request",
       }),
-      anonymous,
       "malformed authorization header",
     );
   }
-  const result = await authenticateToken(deps, match[1]);
-  if (!result.ok && result.reason === "malformed") {
-    // Caught by the format and checksum check: no lookup and no audit row, so garbage costs the
-    // database nothing; the failure still counts against the address and is logged.
-    await limiter.recordFailure(address);
-    deps.logger.warn("refused a malformed token", { ip: request.ip, userAgent: request.userAgent });
-    return {
-      kind: "refused",
-      error: new ServiceError("UNAUTHENTICATED", describeTokenFailure(result), { challenge: "invalid_token" }),
-    };
+  const presented = match[1];
+  // The format and checksum check needs no database: a mistyped or made-up token stops here.
+  if (!isWellFormedToken(presented)) {
+    return refuseUnread(invalidToken({ reason: "malformed", tokenId: null }), "malformed token");
   }
+  // Failures on other servers count too (a read of the shared count, only for addresses that failed here).
+  const sharedWait = await limiter.retryAfter(address, { includeShared: true });
+  if (sharedWait !== null) return rateLimited(sharedWait);
+
+  const result = await authenticateToken(deps, presented);
+  if (!result.ok && result.reason === "malformed") return refuseUnread(invalidToken(result), "malformed token");
   if (!result.ok) {
     const actor: Actor = result.tokenId
       ? { userId: result.userId, principal: "user", tokenId: result.tokenId }
-      : anonymous;
-    return refuse(
-      new ServiceError("UNAUTHENTICATED", describeTokenFailure(result), { challenge: "invalid_token" }),
-      actor,
-      `token ${result.reason}`,
-    );
+      : { userId: null, principal: "anonymous", tokenId: null };
+    return refuseLookedUp(invalidToken(result), actor, `token ${result.reason}`);
   }
   // The last-used stamp must not slow the request down or fail it.
   recordTokenUse(deps, result.token, request.ip).catch((error: unknown) =>
@@ -156,17 +151,24 @@ async function authenticateSession(options: ContextFactoryOptions, req: Incoming
   return { kind: "session", viewer: { ...viewerOfUser({ ...user, role: user.role ?? "member" }), token: null } };
 }
 
+/** The origins cookie-authenticated changes may come from: ONA_PUBLIC_URL's and the trusted ones, as bare origins. */
+export function allowedOriginsOf(config: Pick<ApiConfig, "publicUrl" | "trustedOrigins">): string[] {
+  return [config.publicUrl, ...config.trustedOrigins].flatMap((url) => originOf(url) ?? []);
+}
+
 export function createContextFactory(options: ContextFactoryOptions) {
+  const { config } = options.deps;
+  const allowedOrigins = allowedOriginsOf(config);
   return async ({ req }: { req: IncomingMessage }): Promise<Context> => {
     const request: RequestInfo = {
-      ip: clientAddressOf(req, options.deps.config.trustProxy),
+      ip: clientAddressOf(req, config.trustedProxyHops),
       userAgent: req.headers["user-agent"] ?? null,
     };
     const base = {
       deps: options.deps,
       services: options.services,
       request,
-      sameOrigin: isSameOrigin(req, [options.deps.config.publicUrl, ...options.deps.config.trustedOrigins]),
+      sameOrigin: hasAllowedOrigin(req, allowedOrigins),
     };
     const authorization = req.headersDistinct.authorization ?? [];
     if (authorization.length > 1) {
@@ -174,6 +176,7 @@ export function createContextFactory(options: ContextFactoryOptions) {
         ...base,
         authentication: {
           kind: "refused",
+          beforeLookup: true,
           error: new ServiceError("VALIDATION", "send one Authorization header, not several", {
             challenge: "invalid_request",
           }),

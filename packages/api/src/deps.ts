@@ -19,8 +19,11 @@ export interface ApiConfig {
   publicUrl: string;
   /** Other origins allowed to send cookie-authenticated writes. */
   trustedOrigins: string[];
-  /** Read the client address from X-Forwarded-For (only behind a proxy you control). */
-  trustProxy: boolean;
+  /**
+   * How many proxies the operator controls stand in front of the server (0: none, the client
+   * connects directly). The client address is then read from X-Forwarded-For that many hops in.
+   */
+  trustedProxyHops: number;
   /** Failed authentications allowed per client address in `authFailureWindowSeconds`. */
   authFailureLimit: number;
   authFailureWindowSeconds: number;

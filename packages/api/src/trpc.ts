@@ -94,6 +94,8 @@ function subjectIdOf(input: unknown, output: unknown): string | null {
 /** Writes one audit entry per attempt of an audited procedure, whatever its outcome. */
 const auditAttempts = t.middleware(async ({ meta, ctx, next, getRawInput }) => {
   if (!meta?.audit) return next();
+  // Refused before anything was read: counted and logged, never written (see Authentication).
+  if (ctx.authentication.kind === "refused" && ctx.authentication.beforeLookup) return next();
   const result = await next();
   const viewer = "viewer" in ctx.authentication ? ctx.authentication.viewer : null;
   let rawInput: unknown = null;

@@ -1,4 +1,5 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync, unlinkSync } from "node:fs";
+import { BlockList, isIP } from "node:net";
 import { homedir } from "node:os";
 import { dirname, isAbsolute, join } from "node:path";
 import { z } from "zod";
@@ -32,6 +33,23 @@ export function credentialsPath(env: NodeJS.ProcessEnv): string {
   const xdg = env.XDG_CONFIG_HOME;
   const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), ".config");
   return join(base, "ona", "credentials.json");
+}
+
+/** Loopback addresses: a plain-http request to them never leaves the machine. */
+const loopback = new BlockList();
+loopback.addSubnet("127.0.0.0", 8, "ipv4");
+loopback.addAddress("::1", "ipv6");
+
+/** Whether a request to `host` goes over the network unencrypted: http:// to anything but this machine. */
+export function sendsInTheClear(host: string): boolean {
+  const url = new URL(host);
+  if (url.protocol !== "http:") return false;
+  const hostname = url.hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (hostname === "localhost" || hostname.endsWith(".localhost")) return false;
+  const family = isIP(hostname);
+  if (family === 4) return !loopback.check(hostname, "ipv4");
+  if (family === 6) return !loopback.check(hostname, "ipv6");
+  return true;
 }
 
 /** A context's name: the host's `host[:port][/path]`, e.g. `ona.example.com` or `127.0.0.1:3000`. */

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { ErrorCode, httpStatusOf, tokenFromRandomBytes } from "@ona/contracts";
 import { EnvironmentFailedError, onaError, UnavailableError, WaitTimeoutError } from "@ona/sdk";
-import { CredentialsStore, contextNameOf, credentialsPath } from "../src/credentials";
+import { CredentialsStore, contextNameOf, credentialsPath, sendsInTheClear } from "../src/credentials";
 import { parseDuration } from "../src/duration";
 import { CliError, describeError, ExitCode, exitCodeOf, formatError } from "../src/errors";
 import { parsePhases, resolveContextUrl } from "../src/commands/environment";
@@ -139,6 +139,15 @@ describe("output", () => {
 });
 
 describe("credentials", () => {
+  it("knows which hosts a token would cross the network to unencrypted", () => {
+    for (const host of ["http://ona.example.com", "http://192.0.2.2:3000", "http://10.0.0.1", "http://[fd00::2]:3000", "http://127.0.0.1.example.com"]) {
+      expect(sendsInTheClear(host), host).toBe(true);
+    }
+    for (const host of ["https://ona.example.com", "http://localhost:3000", "http://LOCALHOST", "http://app.localhost:3000", "http://127.0.0.1:3000", "http://127.8.9.10", "http://[::1]:3000"]) {
+      expect(sendsInTheClear(host), host).toBe(false);
+    }
+  });
+
   const dirs: string[] = [];
   afterEach(() => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });

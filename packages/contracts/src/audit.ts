@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageRequest, Timestamp, hasNoNulBytes, pageOf } from "./common";
+import { Id, PageRequest, Timestamp, TimestampInput, hasNoNulBytes, pageOf } from "./common";
 import { Principal } from "./identity";
 
 export const AuditOutcome = z.enum(["success", "denied", "failed"]);
@@ -48,8 +48,8 @@ export const ListAuditLogInput = PageRequest.extend({
   subjectId: z.string().max(64).refine(hasNoNulBytes, "subjectId must not contain NUL bytes").optional(),
   action: AuditAction.optional(),
   outcome: AuditOutcome.optional(),
-  from: Timestamp.optional(),
-  to: Timestamp.optional(),
+  from: TimestampInput.optional(),
+  to: TimestampInput.optional(),
 });
 export type ListAuditLogInput = z.infer<typeof ListAuditLogInput>;
 

@@ -17,6 +17,15 @@ export type Id = z.infer<typeof Id>;
 export const Timestamp = z.iso.datetime({ offset: true });
 export type Timestamp = z.infer<typeof Timestamp>;
 
+/**
+ * A timestamp a caller sends (a filter bound): from year 1 on. ISO-8601's year 0000 is 1 BC,
+ * which the format allows and PostgreSQL cannot compare with.
+ */
+export const TimestampInput = Timestamp.refine(
+  (value) => new Date(value).getUTCFullYear() >= 1,
+  "a timestamp must be between 0001-01-01 and 9999-12-31",
+);
+
 export const DEFAULT_PAGE_SIZE = 25;
 export const MAX_PAGE_SIZE = 100;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Id, PageRequest, Timestamp, hasNoNulBytes, pageOf } from "./common";
+import { Id, PageRequest, Timestamp, TimestampInput, hasNoNulBytes, pageOf } from "./common";
 import { Principal } from "./identity";
 
 export const EnvironmentPhase = z.enum([
@@ -138,7 +138,7 @@ export const ExecOutput = z.object({
 });
 export type ExecOutput = z.infer<typeof ExecOutput>;
 
-export const LogsInput = z.object({ id: Id, since: Timestamp.optional() });
+export const LogsInput = z.object({ id: Id, since: TimestampInput.optional() });
 export type LogsInput = z.infer<typeof LogsInput>;
 
 export const LogLine = z.object({ at: Timestamp, stream: z.enum(["system", "stdout", "stderr"]), text: z.string() });

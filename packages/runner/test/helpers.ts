@@ -104,11 +104,12 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** Both providers, unless ONA_TEST_DB picks one. */
+/**
+ * Always both providers: this package's tests run once per `npm test`, so ONA_TEST_DB (which
+ * picks the database of one pass of the integration suites) must not drop either of them here.
+ * Narrow a local run by name instead: `vitest run -t postgresql`.
+ */
 export function providersUnderTest(): ("sqlite" | "postgresql")[] {
-  const chosen = process.env.ONA_TEST_DB?.trim().toLowerCase();
-  if (chosen === "sqlite") return ["sqlite"];
-  if (chosen === "postgres" || chosen === "postgresql") return ["postgresql"];
   return ["sqlite", "postgresql"];
 }
 

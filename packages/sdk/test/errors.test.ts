@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, httpStatusOf } from "@ona/contracts";
 import {
@@ -81,9 +82,10 @@ describe("error mapping", () => {
   });
 
   it("a real closed port is unavailable too", async () => {
-    const error = await failureOf(createClient({ host: "http://127.0.0.1:9" }).identity.whoami());
+    const host = `http://127.0.0.1:${await closedPort()}`;
+    const error = await failureOf(createClient({ host }).identity.whoami());
     expect(error).toBeInstanceOf(UnavailableError);
-    expect((error as Error).message).toMatch(/could not reach the Ona server at http:\/\/127\.0\.0\.1:9: is it running\?/);
+    expect((error as Error).message).toBe(`could not reach the Ona server at ${host}: is it running?`);
   });
 
   it("an answer that is not the Ona API says so, mapped by its HTTP status", async () => {
@@ -152,4 +154,16 @@ describe("createClient", () => {
 function token(id: string) {
   const at = "2030-01-01T00:00:00.000Z";
   return { id, userId: "u", description: "d", accessLevel: "read-only", hint: "ona_pat_abcd…wxyz", createdAt: at, expiresAt: at, lastUsed: null, revokedAt: null, status: "active" };
+}
+
+/** A loopback port nothing listens on: bound by this process, then closed again (not a port assumed unused). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Environment, EnvironmentPhase } from "@ona/contracts";
 import { EnvironmentFailedError, UnavailableError, WaitTimeoutError, waitForEnvironment } from "../src";
 
@@ -72,17 +72,33 @@ describe("waitForEnvironment", () => {
     ).rejects.toThrow(/was deleted/);
   });
 
-  it("times out with the last environment seen", async () => {
-    const reader = sequence(environment("ENVIRONMENT_PHASE_CREATING"));
-    const error = await waitForEnvironment(reader, "env1", RUNNING, { pollIntervalMs: 5, timeoutMs: 60 }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect((error as WaitTimeoutError).message).toBe("timed out after 60ms waiting for environment env1 to be running (it is creating)");
-    expect(reader.reads()).toBeGreaterThan(2);
+  // Time is the fake timers' here: how many reads fit in the wait is then exact, not up to the machine's load.
+  it("times out with the last environment seen, having read once per interval until then", async () => {
+    vi.useFakeTimers();
+    try {
+      const reader = sequence(environment("ENVIRONMENT_PHASE_CREATING"));
+      const outcome = waitForEnvironment(reader, "env1", RUNNING, { pollIntervalMs: 5, timeoutMs: 60 }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(60);
+      const error = await outcome;
+      expect(error).toBeInstanceOf(WaitTimeoutError);
+      expect((error as WaitTimeoutError).message).toBe("timed out after 60ms waiting for environment env1 to be running (it is creating)");
+      // A read at 0, 5, …, 60 ms, then the deadline.
+      expect(reader.reads()).toBe(13);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("times out even when a read hangs", async () => {
-    const hanging = { environments: { get: () => new Promise<Environment>(() => undefined) } };
-    await expect(waitForEnvironment(hanging, "env1", RUNNING, { timeoutMs: 50 })).rejects.toBeInstanceOf(WaitTimeoutError);
+    vi.useFakeTimers();
+    try {
+      const hanging = { environments: { get: () => new Promise<Environment>(() => undefined) } };
+      const outcome = waitForEnvironment(hanging, "env1", RUNNING, { timeoutMs: 50 }).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(50);
+      expect(await outcome).toBeInstanceOf(WaitTimeoutError);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("retries while the server is briefly unreachable, and passes other errors on", async () => {

@@ -12,6 +12,7 @@ import { formatDateTime, formatShortDateTime, timeAgo } from "@/lib/format";
 import { useAuditLog, useTokenList } from "@/lib/queries";
 import { useNow } from "@/lib/use-now";
 import { useViewer, type Viewer } from "@/lib/viewer";
+import { UserText, isolated } from "../ui/user-text";
 
 const PAGE_SIZE = 25;
 
@@ -103,7 +104,7 @@ function FilterBar({ filters, tokens, isAdmin }: { filters: Filters; tokens: Per
           {!tokenKnown && <option value={filters.tokenId}>{filters.tokenId}</option>}
           {tokens.map((token) => (
             <option key={token.id} value={token.id}>
-              {token.description} — {token.hint}
+              {isolated(token.description)} — {token.hint}
               {token.status === "active" ? "" : ` (${token.status})`}
             </option>
           ))}
@@ -289,7 +290,11 @@ function AuditRow({ entry, now, viewer, ownTokenIds }: { entry: AuditLogEntry; n
               <code className="font-mono">{entry.subjectId}</code>
             ))}
         </span>
-        {entry.reason && <span className="mt-1 block text-xs text-gray-600">{entry.reason}</span>}
+        {entry.reason && (
+          <span className="mt-1 block text-xs text-gray-600">
+            <UserText text={entry.reason} />
+          </span>
+        )}
       </td>
       <td className={td}>
         {entry.actorPrincipal !== "user" ? (
@@ -324,8 +329,8 @@ function AuditRow({ entry, now, viewer, ownTokenIds }: { entry: AuditLogEntry; n
       <td className={td}>
         <span className="font-mono text-xs text-gray-800">{entry.ip ?? "—"}</span>
         {entry.userAgent && (
-          <span className="block max-w-36 truncate text-xs text-gray-500" title={entry.userAgent}>
-            {entry.userAgent}
+          <span className="block max-w-36 truncate text-xs text-gray-500" title={isolated(entry.userAgent)}>
+            <UserText text={entry.userAgent} />
           </span>
         )}
       </td>

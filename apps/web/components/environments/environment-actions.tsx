@@ -6,6 +6,7 @@ import { Button, type ButtonSize } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/dialog";
 import { describeProblem } from "@/lib/errors";
 import { useEnvironmentAction, type EnvironmentAction } from "@/lib/queries";
+import { UserText } from "../ui/user-text";
 
 const RUNNING = "ENVIRONMENT_PHASE_RUNNING";
 const STOPPED = "ENVIRONMENT_PHASE_STOPPED";
@@ -25,14 +26,22 @@ export function availableActions(environment: Environment): Record<EnvironmentAc
 
 const confirmations = {
   stop: {
-    title: (name: string) => `Stop “${name}”?`,
+    title: (name: string) => (
+      <>
+        Stop “<UserText text={name} />”?
+      </>
+    ),
     description: "Processes running in it end. Its files stay, and you can start it again later.",
     confirm: "Stop environment",
     pending: "Stopping…",
     tone: "primary",
   },
   delete: {
-    title: (name: string) => `Delete “${name}”?`,
+    title: (name: string) => (
+      <>
+        Delete “<UserText text={name} />”?
+      </>
+    ),
     description: "Its folder and everything in it — including uncommitted and unpushed work — are removed. This cannot be undone.",
     confirm: "Delete environment",
     pending: "Deleting…",

@@ -11,6 +11,7 @@ import { formatDateTime, formatTime, isInTransition, phaseLabel } from "@/lib/fo
 import { useEnvironment, useEnvironmentClasses, useEnvironmentLogs } from "@/lib/queries";
 import { EnvironmentActions } from "./environment-actions";
 import { PhaseBadge } from "./phase-badge";
+import { UserText } from "../ui/user-text";
 
 /** One environment: where it is, why it failed if it did, and what it printed. */
 export function EnvironmentDetail({ id }: { id: string }) {
@@ -54,7 +55,7 @@ export function EnvironmentDetail({ id }: { id: string }) {
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0">
           <h1 className="flex flex-wrap items-center gap-3 text-2xl font-semibold tracking-tight text-gray-900">
-            {env.metadata.name}
+            <UserText text={env.metadata.name} />
             <span aria-live="polite" className="text-base font-normal">
               <span className="sr-only">Phase: </span>
               <PhaseBadge environment={env} />
@@ -75,7 +76,7 @@ export function EnvironmentDetail({ id }: { id: string }) {
           <ul className="mt-2 list-disc space-y-1 pl-6">
             {env.status.failureMessage.map((message, index) => (
               <li key={index} className="font-mono text-xs whitespace-pre-wrap">
-                {message}
+                <UserText text={message} />
               </li>
             ))}
           </ul>
@@ -103,7 +104,7 @@ function Details({ environment }: { environment: Environment }) {
   const environmentClass = classes.data?.find((c) => c.id === environment.spec.machine.class);
   const url = environment.spec.content.initializer.specs[0]?.contextUrl.url ?? "—";
   const rows: [string, ReactNode][] = [
-    ["Repository", <code key="url" className="font-mono text-xs break-all">{url}</code>],
+    ["Repository", <code key="url" className="font-mono text-xs break-all"><UserText text={url} /></code>],
     ["Class", environmentClass ? `${environmentClass.displayName} (${environmentClass.id})` : environment.spec.machine.class],
     ["Wanted phase", phaseLabel(environment.spec.desiredPhase)],
     ["Created", formatDateTime(environment.metadata.createdAt)],
@@ -176,7 +177,9 @@ function Logs({ environment }: { environment: Environment }) {
                 <time dateTime={line.at} className="shrink-0 text-gray-500 select-none">
                   {formatTime(line.at)}
                 </time>
-                <span className={`whitespace-pre-wrap break-all ${streamClass[line.stream]}`}>{line.text}</span>
+                <span className={`whitespace-pre-wrap break-all ${streamClass[line.stream]}`}>
+                  <UserText text={line.text} />
+                </span>
               </div>
             ))
           )}

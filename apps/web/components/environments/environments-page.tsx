@@ -12,6 +12,7 @@ import { useNow } from "@/lib/use-now";
 import { CreateEnvironmentDialog } from "./create-environment-dialog";
 import { EnvironmentActions } from "./environment-actions";
 import { PhaseBadge } from "./phase-badge";
+import { UserText, isolated } from "../ui/user-text";
 
 const th = "px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-gray-600 uppercase";
 const td = "px-4 py-3 align-middle text-sm";
@@ -90,13 +91,13 @@ export function EnvironmentsPage() {
                     <tr key={environment.id} data-testid="environment-row" data-environment-id={environment.id}>
                       <td className={td}>
                         <Link href={`/environments/${environment.id}`} className="font-medium text-blue-700 hover:underline">
-                          {environment.metadata.name}
+                          <UserText text={environment.metadata.name} />
                         </Link>
                         <code className="block font-mono text-xs text-gray-500">{environment.id}</code>
                       </td>
                       <td className={`${td} max-w-64`}>
-                        <span className="block truncate font-mono text-xs text-gray-700" title={url}>
-                          {repositoryOf(url)}
+                        <span className="block truncate font-mono text-xs text-gray-700" title={isolated(url)}>
+                          <UserText text={repositoryOf(url)} />
                         </span>
                       </td>
                       <td className={`${td} whitespace-nowrap text-gray-700`}>{classNameOf(environment.spec.machine.class)}</td>

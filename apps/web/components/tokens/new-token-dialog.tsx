@@ -9,6 +9,7 @@ import { WarningIcon } from "@/components/ui/icons";
 import { describeProblem, fieldErrorsOf } from "@/lib/errors";
 import { DAY_MS, formatLongDate } from "@/lib/format";
 import { useCreateToken } from "@/lib/queries";
+import { UserText } from "../ui/user-text";
 
 export const ACCESS_LEVELS: { value: AccessLevel; label: string; explanation: string }[] = [
   {
@@ -55,7 +56,11 @@ export function NewTokenDialog({ open, onOpenChange }: { open: boolean; onOpenCh
       ) : (
         <DialogContent
           title="Copy your new token"
-          description={`“${step.result.token.description}” is ready.`}
+          description={
+            <>
+              “<UserText text={step.result.token.description} />” is ready.
+            </>
+          }
           className="max-w-xl"
           data-testid="token-created-dialog"
           hideClose

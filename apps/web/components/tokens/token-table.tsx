@@ -11,6 +11,7 @@ import { expiryOf, formatDate, formatDateTime, timeAgo } from "@/lib/format";
 import { useRevokeToken } from "@/lib/queries";
 import { useNow } from "@/lib/use-now";
 import { accessLevelLabel } from "./new-token-dialog";
+import { UserText } from "../ui/user-text";
 
 const th = "px-4 py-2.5 text-left text-xs font-semibold tracking-wide text-gray-600 uppercase";
 const td = "px-4 py-3 align-top text-sm";
@@ -75,7 +76,11 @@ export function TokenTable({ tokens, caption, highlightId }: { tokens: PersonalA
         onOpenChange={(open) => {
           if (!open) setRevoking(null);
         }}
-        title={`Revoke “${revoking?.description ?? ""}”?`}
+        title={
+          <>
+            Revoke “<UserText text={revoking?.description ?? ""} />”?
+          </>
+        }
         description={
           <>
             Anything that uses this token — the CLI, scripts, CI jobs — is refused from its next request. This cannot be undone; the token
@@ -120,7 +125,7 @@ function TokenRow({
       className={`${highlighted ? "bg-blue-50/70" : ""} ${inactive ? "text-gray-500" : ""}`}
     >
       <td className={td}>
-        <div className={`font-medium ${inactive ? "text-gray-600" : "text-gray-900"}`}>{token.description}</div>
+        <div className={`font-medium ${inactive ? "text-gray-600" : "text-gray-900"}`}><UserText text={token.description} /></div>
         <code className="mt-0.5 block font-mono text-xs whitespace-nowrap text-gray-500" data-testid="token-hint">
           {token.hint}
         </code>

@@ -1,6 +1,7 @@
 import type { AuditAction, AuditLogEntry, AuditOutcome, AuditSubjectType, ListAuditLogInput, Page, Principal } from "@ona/contracts";
 import type { AuditEntryRow } from "@ona/db";
 import type { Actor, RequestInfo, ServiceDeps } from "../deps";
+import { ServiceError } from "../errors";
 import { afterCursor, newestFirst, pageSizeOf, toPage } from "./pagination";
 import type { Viewer } from "./viewer";
 
@@ -53,12 +54,15 @@ export function toAuditLogEntry(row: AuditEntryRow): AuditLogEntry {
   };
 }
 
-/** Members see entries they are the actor of; admins see everyone's (and may filter by actor). */
+/** Members see entries they are the actor of (asking for another actor's is refused); admins see everyone's and may filter by actor. */
 export async function listAuditLog(
   deps: Pick<ServiceDeps, "db">,
   viewer: Viewer,
   input: ListAuditLogInput,
 ): Promise<Page<AuditLogEntry>> {
+  if (viewer.role !== "admin" && input.actorId !== undefined && input.actorId !== viewer.userId) {
+    throw new ServiceError("PERMISSION_DENIED", "only administrators can read other users' audit entries: leave actorId out to read your own");
+  }
   const pageSize = pageSizeOf(input.pageSize);
   const actorId = viewer.role === "admin" ? input.actorId : viewer.userId;
   const rows = await deps.db.auditEntry.findMany({

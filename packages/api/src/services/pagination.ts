@@ -14,6 +14,13 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt.toISOString(), cursor.id])).toString("base64url");
 }
 
+/**
+ * The dates a page token can carry: those a row's createdAt can have. Anything else was not
+ * issued here, and PostgreSQL would refuse JavaScript's extreme dates with an error.
+ */
+const EARLIEST_CURSOR_MS = Date.UTC(1970, 0, 1);
+const LATEST_CURSOR_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
 export function decodeCursor(token: string): Cursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
@@ -25,7 +32,8 @@ export function decodeCursor(token: string): Cursor {
       hasNoNulBytes(parsed[1])
     ) {
       const createdAt = new Date(parsed[0]);
-      if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: parsed[1] };
+      const ms = createdAt.getTime();
+      if (ms >= EARLIEST_CURSOR_MS && ms <= LATEST_CURSOR_MS) return { createdAt, id: parsed[1] };
     }
   } catch {
     // fall through to the error below

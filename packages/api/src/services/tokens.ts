@@ -184,6 +184,11 @@ async function findTokenWithUser(db: ServiceDeps["db"], tokenHash: string): Prom
   };
 }
 
+/** The format and checksum check: no database. A token that fails it cannot be one this server issued. */
+export function isWellFormedToken(presented: string): boolean {
+  return checkTokenFormat(presented).ok;
+}
+
 /**
  * Checks a presented token in the documented order: format and checksum (no database) →
  * hash lookup (one indexed read) → revoked / expired → user active. The caller checks access.
@@ -192,7 +197,7 @@ export async function authenticateToken(
   deps: Pick<ServiceDeps, "db" | "clock" | "config">,
   presented: string,
 ): Promise<TokenAuthResult> {
-  if (!checkTokenFormat(presented).ok) return { ok: false, reason: "malformed", tokenId: null };
+  if (!isWellFormedToken(presented)) return { ok: false, reason: "malformed", tokenId: null };
   const hash = hashToken(deps.config.serverSecret, presented);
   const row = await findTokenWithUser(deps.db, hash);
   if (!row || !timingSafeEqual(Buffer.from(row.token.tokenHash, "hex"), Buffer.from(hash, "hex"))) {

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { tokenHint, type WhoAmI } from "@ona/contracts";
 import { AuthenticationError } from "@ona/sdk";
 import { tokenFormatProblem, type App, type Source } from "../app";
-import { contextNameOf } from "../credentials";
+import { contextNameOf, sendsInTheClear } from "../credentials";
 import { CliError, ExitCode, tokenPage } from "../errors";
 import { formatTime, printItem, relativeTime, type Field } from "../output";
 import type { Runner } from "./types";
@@ -56,6 +56,11 @@ export function registerAuthCommands(program: Command, run: Runner): void {
       // Offline first: a mistyped token never leaves the machine.
       const problem = tokenFormatProblem(token, source);
       if (problem) throw new CliError(problem, ExitCode.AUTH, `copy the token again from ${tokenPage(host)} (it is shown once; create a new one if it is lost)`);
+      if (sendsInTheClear(host)) {
+        app.warn(
+          `${host} is plain http and not this machine: the token will cross the network unencrypted, readable by anyone on the way. Use the server's https:// address`,
+        );
+      }
 
       let whoami: WhoAmI;
       try {

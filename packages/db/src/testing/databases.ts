@@ -102,12 +102,15 @@ export function freshTestDatabase(server?: PostgresServer, options: MigrateOptio
 }
 
 /**
- * Which provider a test run targets: `ONA_TEST_DB=postgres` (or `postgresql`) selects
- * PostgreSQL, anything else SQLite (see tests/package.json).
+ * Which provider a test run targets: unset or `sqlite` selects SQLite, `postgres` or
+ * `postgresql` selects PostgreSQL (see tests/package.json). Anything else is refused: a typo
+ * must not quietly run the suites on SQLite and report them as passed.
  */
 export function testDatabaseProvider(env: Record<string, string | undefined> = process.env): DatabaseProvider {
   const value = env.ONA_TEST_DB?.trim().toLowerCase();
-  return value === "postgres" || value === "postgresql" ? "postgresql" : "sqlite";
+  if (value === undefined || value === "" || value === "sqlite") return "sqlite";
+  if (value === "postgres" || value === "postgresql") return "postgresql";
+  throw new Error(`ONA_TEST_DB="${env.ONA_TEST_DB}" is not a database the tests know: use sqlite, postgres, or leave it unset (SQLite)`);
 }
 
 export interface TestDatabases {

@@ -14,6 +14,12 @@ export const DEFAULT_POSTGRES_BIN_DIR = "/usr/lib/postgresql/15/bin";
 export interface StartPostgresOptions {
   /** Folder with initdb, pg_ctl and postgres. */
   binDir?: string;
+  /**
+   * Log every statement any client sends, each line prefixed with its database's name and a
+   * colon, so a test can count what a request cost the database from every client (Prisma's,
+   * and libraries' own connections), as the server saw it.
+   */
+  logStatements?: boolean;
 }
 
 export interface CreateDatabaseOptions {
@@ -29,6 +35,10 @@ export interface PostgresServer {
   createDatabase(name: string, options?: CreateDatabaseOptions): Promise<string>;
   /** Drops a database, closing any connections still open to it. */
   dropDatabase(name: string): Promise<void>;
+  /** The server's log file (every statement is in it with `logStatements`). */
+  logFile: string;
+  /** Whether it was started with `logStatements`. */
+  logsStatements: boolean;
   /** Stops the server and removes its folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -116,6 +126,7 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
         // Every test file opens pools of its own; the default 100 runs out.
         "-c max_connections=300",
+        ...(options.logStatements ? ["-c log_statement=all -c log_line_prefix=%d:"] : []),
       ].join(" ");
       try {
         await pgctl(["-l", logFile, "-o", settings, "-w", "start"]);
@@ -142,6 +153,8 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     return {
       port,
       urlFor,
+      logFile,
+      logsStatements: options.logStatements === true,
       async createDatabase(name, createOptions = {}) {
         const template = createOptions.template === undefined ? "" : ` TEMPLATE ${quoteIdent(createOptions.template)}`;
         await admin((client) => client.query(`CREATE DATABASE ${quoteIdent(name)}${template}`));
